@@ -1,0 +1,66 @@
+/*
+ * nl_sock — one netlink socket with strict request/reply matching.
+ *
+ * Why libmnl rather than libnl-route-3: libmnl's message builders are plain buffers, so every
+ * request we build can be parsed back and checked in unit tests; it never folds kernel errnos
+ * (libnl maps ESRCH and ENOENT to one NLE code, which IPVS needs kept apart); and its callbacks
+ * are a few lines each, where libnl would need a cache/object model we do not use.
+ *
+ * Owns: the socket, sequence numbers, the receive loop, extended-ack (NETLINK_EXT_ACK) decoding.
+ * Must not touch: message payloads (links, addresses and IPVS live in their own modules).
+ *
+ * The calls that matter: nl_sock_open(), nl_sock_request().
+ */
+#ifndef VIPD_NL_SOCK_H
+#define VIPD_NL_SOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nlmsghdr;
+struct mnl_socket;
+
+/* An error a caller can show as is: negative errno plus one line of text (with the kernel's
+ * extended-ack message when it sent one). */
+struct nl_error {
+	int err;
+	char msg[256];
+};
+
+struct nl_sock {
+	struct mnl_socket *mnl;
+	uint32_t portid;
+	uint32_t seq;
+	int protocol;
+	unsigned timeout_ms;   /* receive timeout of one request; default 5000 */
+	uint64_t stale_replies; /* replies dropped because seq or port id did not match */
+};
+
+/* Return value of a message callback: continue, stop early, or a negative errno. */
+typedef int (*nl_msg_cb)(const struct nlmsghdr *nlh, void *data);
+
+/* Opens a socket of `protocol` (NETLINK_ROUTE, NETLINK_GENERIC, ...) subscribed to the legacy
+ * multicast bitmask `groups` (0 for a request socket). `nonblock` for event sockets. */
+int nl_sock_open(struct nl_sock *s, int protocol, unsigned groups, bool nonblock,
+		 struct nl_error *err);
+void nl_sock_close(struct nl_sock *s);
+int nl_sock_fd(const struct nl_sock *s);
+
+/* Sends `req` (its nlmsg_seq and nlmsg_pid are filled in here; NLM_F_ACK is added) and reads
+ * replies until the matching ACK, error or NLMSG_DONE. Every data message of the reply is
+ * passed to `cb` (may be NULL). Replies whose sequence or port id do not match are dropped and
+ * counted. Returns 0, or a negative errno with `err` filled (kernel errno as is). */
+int nl_sock_request(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb, void *data,
+		    struct nl_error *err);
+
+/* Fills `err` with -errnum and a printf-style message; returns -errnum (so callers can
+ * `return nl_error_set(...)`). errnum is positive. */
+int nl_error_set(struct nl_error *err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Parses an NLMSG_ERROR message: returns the (negative) error and copies the extended-ack
+ * text, if any, into `ext_msg`. Pure; exposed for unit tests. */
+int nl_parse_error_msg(const struct nlmsghdr *nlh, char *ext_msg, size_t ext_len);
+
+#endif
