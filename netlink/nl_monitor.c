@@ -1,0 +1,167 @@
+/*
+ * nl_monitor.c — turns rtnetlink notifications into the few events the daemon acts on. The
+ * classification is a pure function of (monitor state, message) so it is unit-tested with
+ * built messages; dispatch is the thin I/O around it.
+ */
+#include "nl_monitor.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "nl_addr.h"
+#include "nl_link.h"
+
+const char *nl_event_name(enum nl_event_type type)
+{
+	switch (type) {
+	case NL_EVENT_NONE:
+		return "none";
+	case NL_EVENT_VIP_REMOVED:
+		return "vip_removed";
+	case NL_EVENT_VIP_ADDED:
+		return "vip_added";
+	case NL_EVENT_LINK_DOWN:
+		return "link_down";
+	case NL_EVENT_LINK_UP:
+		return "link_up";
+	case NL_EVENT_RESYNC:
+		return "resync";
+	}
+	return "unknown";
+}
+
+int nl_monitor_open(struct nl_monitor *m, int ifindex, const struct inet_prefix *vip,
+		    nl_event_cb cb, void *cb_data, struct nl_error *err)
+{
+	memset(m, 0, sizeof(*m));
+	m->ifindex = ifindex;
+	m->link_state = -1;
+	m->cb = cb;
+	m->cb_data = cb_data;
+	if (vip)
+		m->vip = *vip;
+	unsigned groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+	return nl_sock_open(&m->sock, NETLINK_ROUTE, groups, true, err);
+}
+
+void nl_monitor_close(struct nl_monitor *m)
+{
+	nl_sock_close(&m->sock);
+}
+
+int nl_monitor_fd(const struct nl_monitor *m)
+{
+	return nl_sock_fd(&m->sock);
+}
+
+void nl_monitor_expect_vip(struct nl_monitor *m, bool present)
+{
+	m->expect_vip = present;
+}
+
+void nl_monitor_set_link_state(struct nl_monitor *m, bool up)
+{
+	m->link_state = up ? 1 : 0;
+}
+
+int nl_monitor_ignore_portid(struct nl_monitor *m, uint32_t portid)
+{
+	if (m->n_ignored >= NL_MONITOR_MAX_IGNORED)
+		return -ENOSPC;
+	m->ignored[m->n_ignored++] = portid;
+	return 0;
+}
+
+static bool from_ignored(const struct nl_monitor *m, uint32_t portid)
+{
+	for (unsigned i = 0; i < m->n_ignored; i++)
+		if (portid && m->ignored[i] == portid)
+			return true;
+	return false;
+}
+
+static enum nl_event_type classify_link(struct nl_monitor *m, const struct nlmsghdr *nlh)
+{
+	struct nl_link link;
+	if (nl_link_parse(nlh, &link) < 0 || link.index != m->ifindex)
+		return NL_EVENT_NONE;
+	int up = nlh->nlmsg_type == RTM_DELLINK ? 0 : nl_link_is_up(&link);
+	int before = m->link_state;
+	m->link_state = up;
+	if (before == up)
+		return NL_EVENT_NONE;
+	return up ? NL_EVENT_LINK_UP : NL_EVENT_LINK_DOWN;
+}
+
+static enum nl_event_type classify_addr(struct nl_monitor *m, const struct nlmsghdr *nlh)
+{
+	struct nl_addr a;
+	if (!m->vip.family || nl_addr_parse(nlh, &a) < 0)
+		return NL_EVENT_NONE;
+	if (a.ifindex != m->ifindex || !inet_prefix_same_addr(&a.prefix, &m->vip))
+		return NL_EVENT_NONE;
+	if (from_ignored(m, nlh->nlmsg_pid))
+		return NL_EVENT_NONE;
+	if (nlh->nlmsg_type == RTM_DELADDR && m->expect_vip)
+		return NL_EVENT_VIP_REMOVED;
+	if (nlh->nlmsg_type == RTM_NEWADDR && !m->expect_vip)
+		return NL_EVENT_VIP_ADDED;
+	return NL_EVENT_NONE;
+}
+
+enum nl_event_type nl_monitor_classify(struct nl_monitor *m, const struct nlmsghdr *nlh)
+{
+	switch (nlh->nlmsg_type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+		return classify_link(m, nlh);
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		return classify_addr(m, nlh);
+	default:
+		return NL_EVENT_NONE;
+	}
+}
+
+static void emit(struct nl_monitor *m, enum nl_event_type type, uint32_t portid)
+{
+	struct nl_event ev = {.type = type, .ifindex = m->ifindex, .sender_portid = portid};
+	if (m->cb)
+		m->cb(&ev, m->cb_data);
+}
+
+int nl_monitor_dispatch(struct nl_monitor *m, struct nl_error *err)
+{
+	char buf[32768];
+	int events = 0;
+	for (;;) {
+		ssize_t len = recv(nl_monitor_fd(m), buf, sizeof(buf), MSG_DONTWAIT);
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return events;
+			if (errno == ENOBUFS) {
+				/* The kernel dropped notifications: nothing we know is certain. */
+				m->overruns++;
+				m->link_state = -1;
+				emit(m, NL_EVENT_RESYNC, 0);
+				events++;
+				continue;
+			}
+			return nl_error_set(err, errno, "netlink monitor: %s", strerror(errno));
+		}
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		int left = (int)len;
+		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+			enum nl_event_type type = nl_monitor_classify(m, nlh);
+			if (type != NL_EVENT_NONE) {
+				emit(m, type, nlh->nlmsg_pid);
+				events++;
+			}
+		}
+	}
+}

@@ -1,0 +1,80 @@
+/*
+ * nl_monitor — tells the daemon when the world changed under it: the VIP was removed by someone
+ * else, or the VIP's link went down or came back up.
+ *
+ * A non-blocking rtnetlink socket subscribed to link and IPv4/IPv6 address notifications. It
+ * plugs into any poll/epoll loop: watch nl_monitor_fd() for input, call nl_monitor_dispatch().
+ *
+ * Our own changes are not news: the caller says what it expects (nl_monitor_expect_vip) before
+ * it adds or deletes the VIP, and names its request socket (nl_monitor_ignore_portid; the
+ * kernel stamps IPv4 notifications with the requester's port id, IPv6 ones with 0). A removal
+ * is reported only while the VIP is expected present, an addition only while expected absent.
+ * A receive-buffer overflow (ENOBUFS) is reported as NL_EVENT_RESYNC: state must be re-read.
+ *
+ * Owns: the monitor socket and its classification of notifications. Must not touch: the
+ * address itself (the caller decides whether to put the VIP back).
+ */
+#ifndef VIPD_NL_MONITOR_H
+#define VIPD_NL_MONITOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "inet_prefix.h"
+#include "nl_sock.h"
+
+struct nlmsghdr;
+
+enum nl_event_type {
+	NL_EVENT_NONE = 0,
+	NL_EVENT_VIP_REMOVED, /* the VIP left our interface and we did not remove it */
+	NL_EVENT_VIP_ADDED,   /* the VIP appeared on our interface and we did not add it */
+	NL_EVENT_LINK_DOWN,
+	NL_EVENT_LINK_UP,
+	NL_EVENT_RESYNC, /* notifications were lost; re-read link and address state */
+};
+
+const char *nl_event_name(enum nl_event_type type);
+
+struct nl_event {
+	enum nl_event_type type;
+	int ifindex;
+	uint32_t sender_portid; /* netlink port id that caused it, 0 = kernel or unknown */
+};
+
+typedef void (*nl_event_cb)(const struct nl_event *ev, void *data);
+
+#define NL_MONITOR_MAX_IGNORED 4
+
+struct nl_monitor {
+	struct nl_sock sock;
+	int ifindex;
+	struct inet_prefix vip; /* family 0: no VIP watched */
+	bool expect_vip;
+	int link_state; /* -1 unknown, 0 down, 1 up */
+	uint32_t ignored[NL_MONITOR_MAX_IGNORED];
+	unsigned n_ignored;
+	nl_event_cb cb;
+	void *cb_data;
+	uint64_t overruns;
+};
+
+/* Opens the monitor for `ifindex` and `vip` (may be NULL to watch the link only). */
+int nl_monitor_open(struct nl_monitor *m, int ifindex, const struct inet_prefix *vip,
+		    nl_event_cb cb, void *cb_data, struct nl_error *err);
+void nl_monitor_close(struct nl_monitor *m);
+int nl_monitor_fd(const struct nl_monitor *m);
+
+void nl_monitor_expect_vip(struct nl_monitor *m, bool present);
+void nl_monitor_set_link_state(struct nl_monitor *m, bool up);
+int nl_monitor_ignore_portid(struct nl_monitor *m, uint32_t portid);
+
+/* Reads every pending notification and calls the callback for each event. Never blocks.
+ * Returns the number of events, or a negative errno. */
+int nl_monitor_dispatch(struct nl_monitor *m, struct nl_error *err);
+
+/* Classifies one notification, updating the monitor's link state. Pure (no I/O); returns the
+ * event type, NL_EVENT_NONE when it is not news. */
+enum nl_event_type nl_monitor_classify(struct nl_monitor *m, const struct nlmsghdr *nlh);
+
+#endif
