@@ -44,12 +44,21 @@ int nl_monitor_open(struct nl_monitor *m, int ifindex, const struct inet_prefix 
 	if (vip)
 		m->vip = *vip;
 	unsigned groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
-	return nl_sock_open(&m->sock, NETLINK_ROUTE, groups, true, err);
+	int rc = nl_sock_open(&m->sock, NETLINK_ROUTE, groups, true, err);
+	if (rc < 0)
+		return rc;
+	rc = nl_sock_open(&m->query, NETLINK_ROUTE, 0, false, err);
+	if (rc < 0) {
+		nl_sock_close(&m->sock);
+		return rc;
+	}
+	return 0;
 }
 
 void nl_monitor_close(struct nl_monitor *m)
 {
 	nl_sock_close(&m->sock);
+	nl_sock_close(&m->query);
 }
 
 int nl_monitor_fd(const struct nl_monitor *m)
@@ -133,6 +142,19 @@ static void emit(struct nl_monitor *m, enum nl_event_type type, uint32_t portid)
 		m->cb(&ev, m->cb_data);
 }
 
+/* True when the VIP's current presence contradicts the candidate (a late echo). On a query
+ * failure the candidate stands: reporting too much is safe, the caller re-checks anyway. */
+static bool contradicted(struct nl_monitor *m, enum nl_event_type type)
+{
+	bool present;
+	struct nl_error qerr;
+	if (type != NL_EVENT_VIP_REMOVED && type != NL_EVENT_VIP_ADDED)
+		return false;
+	if (nl_addr_find(&m->query, m->ifindex, &m->vip, &present, NULL, &qerr) < 0)
+		return false;
+	return type == NL_EVENT_VIP_REMOVED ? present : !present;
+}
+
 int nl_monitor_dispatch(struct nl_monitor *m, struct nl_error *err)
 {
 	char buf[32768];
@@ -158,6 +180,10 @@ int nl_monitor_dispatch(struct nl_monitor *m, struct nl_error *err)
 		int left = (int)len;
 		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 			enum nl_event_type type = nl_monitor_classify(m, nlh);
+			if (type != NL_EVENT_NONE && contradicted(m, type)) {
+				m->stale++;
+				continue;
+			}
 			if (type != NL_EVENT_NONE) {
 				emit(m, type, nlh->nlmsg_pid);
 				events++;

@@ -5,11 +5,15 @@
  * A non-blocking rtnetlink socket subscribed to link and IPv4/IPv6 address notifications. It
  * plugs into any poll/epoll loop: watch nl_monitor_fd() for input, call nl_monitor_dispatch().
  *
- * Our own changes are not news: the caller says what it expects (nl_monitor_expect_vip) before
+ * Our own changes are not news. The caller says what it expects (nl_monitor_expect_vip) before
  * it adds or deletes the VIP, and names its request socket (nl_monitor_ignore_portid; the
- * kernel stamps IPv4 notifications with the requester's port id, IPv6 ones with 0). A removal
- * is reported only while the VIP is expected present, an addition only while expected absent.
- * A receive-buffer overflow (ENOBUFS) is reported as NL_EVENT_RESYNC: state must be re-read.
+ * kernel stamps IPv4 notifications with the requester's port id, but IPv6 ones with 0). A
+ * removal is a candidate only while the VIP is expected present, an addition only while
+ * expected absent. Notifications are read some time after they were sent, so an echo of our
+ * own add can arrive after we already expect the VIP gone: each candidate is therefore
+ * confirmed against the kernel's current state (one address dump on the monitor's own query
+ * socket) before it is reported. A receive-buffer overflow (ENOBUFS) is reported as
+ * NL_EVENT_RESYNC: state must be re-read.
  *
  * Owns: the monitor socket and its classification of notifications. Must not touch: the
  * address itself (the caller decides whether to put the VIP back).
@@ -47,7 +51,8 @@ typedef void (*nl_event_cb)(const struct nl_event *ev, void *data);
 #define NL_MONITOR_MAX_IGNORED 4
 
 struct nl_monitor {
-	struct nl_sock sock;
+	struct nl_sock sock;  /* notifications */
+	struct nl_sock query; /* confirms candidates against the current state */
 	int ifindex;
 	struct inet_prefix vip; /* family 0: no VIP watched */
 	bool expect_vip;
@@ -57,6 +62,7 @@ struct nl_monitor {
 	nl_event_cb cb;
 	void *cb_data;
 	uint64_t overruns;
+	uint64_t stale; /* candidates the current state contradicted (late echoes) */
 };
 
 /* Opens the monitor for `ifindex` and `vip` (may be NULL to watch the link only). */
@@ -74,7 +80,8 @@ int nl_monitor_ignore_portid(struct nl_monitor *m, uint32_t portid);
 int nl_monitor_dispatch(struct nl_monitor *m, struct nl_error *err);
 
 /* Classifies one notification, updating the monitor's link state. Pure (no I/O); returns the
- * event type, NL_EVENT_NONE when it is not news. */
+ * event type, NL_EVENT_NONE when it is not news. VIP events are candidates that dispatch
+ * confirms before reporting. */
 enum nl_event_type nl_monitor_classify(struct nl_monitor *m, const struct nlmsghdr *nlh);
 
 #endif

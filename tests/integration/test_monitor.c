@@ -1,0 +1,133 @@
+/*
+ * test_monitor.c — changes made behind the library's back (`ip addr del`, `ip link set down`)
+ * are reported within 100 ms; the library's own changes are not.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <string.h>
+
+#include "nl_addr.h"
+#include "nl_link.h"
+#include "nl_monitor.h"
+#include "testns.h"
+#include "topology.h"
+
+static struct lan lan;
+
+struct seen {
+	enum nl_event_type types[16];
+	int n;
+};
+
+static void record(const struct nl_event *ev, void *data)
+{
+	struct seen *s = data;
+	if (s->n < 16)
+		s->types[s->n++] = ev->type;
+}
+
+struct fixture {
+	struct nl_sock sock;
+	struct nl_link link;
+	struct nl_monitor mon;
+	struct seen seen;
+};
+
+static struct fixture fx;
+
+static void setup(void)
+{
+	if (!testns_is_root())
+		cr_skip_test("needs root for network namespaces");
+	cr_assert_eq(lan_create(&lan, 1), 0, "building the test LAN");
+	struct nl_error err;
+	memset(&fx, 0, sizeof(fx));
+	int saved = testns_enter(&lan.host[0]);
+	cr_assert_geq(saved, 0);
+	cr_assert_eq(nl_sock_open(&fx.sock, NETLINK_ROUTE, 0, false, &err), 0);
+	cr_assert_eq(nl_link_get(&fx.sock, "eth0", &fx.link, &err), 0, "%s", err.msg);
+	cr_assert_eq(nl_monitor_open(&fx.mon, fx.link.index, NULL, record, &fx.seen, &err), 0);
+	testns_leave(saved);
+	nl_monitor_set_link_state(&fx.mon, nl_link_is_up(&fx.link));
+	nl_monitor_ignore_portid(&fx.mon, fx.sock.portid);
+}
+
+static void teardown(void)
+{
+	nl_monitor_close(&fx.mon);
+	nl_sock_close(&fx.sock);
+	lan_destroy(&lan);
+}
+
+/* Waits up to `ms` for events; returns the time of the first one in µs after `start`. */
+static int64_t wait_events(uint64_t start, int ms)
+{
+	struct nl_error err;
+	struct pollfd pfd = {.fd = nl_monitor_fd(&fx.mon), .events = POLLIN};
+	while (testns_now_us() - start < (uint64_t)ms * 1000) {
+		if (poll(&pfd, 1, 10) > 0) {
+			cr_assert_geq(nl_monitor_dispatch(&fx.mon, &err), 0, "%s", err.msg);
+			if (fx.seen.n > 0)
+				return (int64_t)(testns_now_us() - start);
+		}
+	}
+	return -1;
+}
+
+static void check_removal_by_someone_else(const char *address, const char *ip_cmd)
+{
+	struct nl_error err;
+	inet_prefix_parse(address, &fx.mon.vip, NULL, 0);
+
+	/* Our own add, then our own delete: neither is news. */
+	nl_monitor_expect_vip(&fx.mon, true);
+	cr_assert_eq(nl_addr_add(&fx.sock, fx.link.index, &fx.mon.vip, NL_ADDR_NODAD, &err), 0);
+	nl_monitor_expect_vip(&fx.mon, false);
+	cr_assert_eq(nl_addr_del(&fx.sock, fx.link.index, &fx.mon.vip, &err), 0);
+	cr_assert_lt(wait_events(testns_now_us(), 200), 0, "own changes were reported");
+
+	nl_monitor_expect_vip(&fx.mon, true);
+	cr_assert_eq(nl_addr_add(&fx.sock, fx.link.index, &fx.mon.vip, NL_ADDR_NODAD, &err), 0);
+	cr_assert_lt(wait_events(testns_now_us(), 100), 0, "own add was reported");
+
+	uint64_t start = testns_now_us();
+	cr_assert_eq(testns_sh(&lan.host[0], "%s", ip_cmd), 0);
+	int64_t delay = wait_events(start, 1000);
+	cr_assert_geq(delay, 0, "removal not reported");
+	cr_log_info("%s removed behind our back: reported after %lld us", address,
+		    (long long)delay);
+	cr_assert_lt(delay, 100000);
+	cr_assert_eq(fx.seen.n, 1);
+	cr_assert_eq(fx.seen.types[0], NL_EVENT_VIP_REMOVED);
+}
+
+Test(monitor, ipv4_vip_removed_behind_our_back, .init = setup, .fini = teardown)
+{
+	check_removal_by_someone_else("192.0.2.100/32", "ip addr del 192.0.2.100/32 dev eth0");
+}
+
+Test(monitor, ipv6_vip_removed_behind_our_back, .init = setup, .fini = teardown)
+{
+	check_removal_by_someone_else("2001:db8::100/128", "ip addr del 2001:db8::100/128 dev eth0");
+}
+
+Test(monitor, link_down_and_up, .init = setup, .fini = teardown)
+{
+	uint64_t start = testns_now_us();
+	cr_assert_eq(testns_sh(&lan.host[0], "ip link set eth0 down"), 0);
+	int64_t delay = wait_events(start, 1000);
+	cr_assert_geq(delay, 0, "link down not reported");
+	cr_assert_lt(delay, 100000);
+	cr_assert_eq(fx.seen.types[0], NL_EVENT_LINK_DOWN);
+
+	fx.seen.n = 0;
+	cr_assert_eq(testns_sh(&lan.host[0], "ip link set eth0 up"), 0);
+	cr_assert_geq(wait_events(testns_now_us(), 1000), 0, "link up not reported");
+	cr_assert_eq(fx.seen.types[0], NL_EVENT_LINK_UP);
+	/* Later notifications about the same state are not repeated. */
+	fx.seen.n = 0;
+	cr_assert_eq(testns_sh(&lan.host[0], "ip link set eth0 mtu 1400"), 0);
+	cr_assert_lt(wait_events(testns_now_us(), 200), 0);
+}
