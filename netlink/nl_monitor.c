@@ -178,7 +178,7 @@ int nl_monitor_dispatch(struct nl_monitor *m, struct nl_error *err)
 		}
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
 		int left = (int)len;
-		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		for (; nl_msg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 			enum nl_event_type type = nl_monitor_classify(m, nlh);
 			if (type != NL_EVENT_NONE && contradicted(m, type)) {
 				m->stale++;

@@ -148,7 +148,7 @@ int nl_sock_request(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb, void 
 		}
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
 		int left = (int)len;
-		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		for (; nl_msg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 			if (nlh->nlmsg_seq != seq || (nlh->nlmsg_pid && nlh->nlmsg_pid != s->portid)) {
 				s->stale_replies++;
 				continue;

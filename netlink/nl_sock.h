@@ -17,8 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/netlink.h>
 
-struct nlmsghdr;
 struct mnl_socket;
 
 /* An error a caller can show as is: negative errno plus one line of text (with the kernel's
@@ -53,6 +53,15 @@ int nl_sock_fd(const struct nl_sock *s);
  * counted. Returns 0, or a negative errno with `err` filled (kernel errno as is). */
 int nl_sock_request(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb, void *data,
 		    struct nl_error *err);
+
+/* True when a whole message starts at `nlh` within `left` bytes. Use this rather than
+ * mnl_nlmsg_ok(): that one compares the length as an int, so a corrupt nlmsg_len above 2 GiB
+ * passes its check and the walk leaves the buffer (found by fuzz_netlink). */
+static inline bool nl_msg_ok(const struct nlmsghdr *nlh, int left)
+{
+	const uint32_t hdr = 16; /* sizeof(struct nlmsghdr) */
+	return left >= (int)hdr && nlh->nlmsg_len >= hdr && nlh->nlmsg_len <= (uint32_t)left;
+}
 
 /* Fills `err` with -errnum and a printf-style message; returns -errnum (so callers can
  * `return nl_error_set(...)`). errnum is positive. */

@@ -291,3 +291,21 @@ Test(nl_sock, error_text_names_the_value)
 	cr_assert_eq(err.err, -ENODEV);
 	cr_assert_str_eq(err.msg, "interface \"eth9\": no such interface");
 }
+
+Test(nl_sock, message_walk_rejects_lengths_past_the_buffer)
+{
+	/* fuzz_netlink's first crash: nlmsg_len 0xffff0040 in a 19-byte buffer. */
+	static const uint8_t crash[] = {0x40, 0x00, 0xff, 0xff, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00,
+					0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40};
+	uint32_t buf[8];
+	memcpy(buf, crash, sizeof(crash));
+	cr_assert_not(nl_msg_ok((const struct nlmsghdr *)buf, (int)sizeof(crash)));
+
+	struct nlmsghdr ok = {.nlmsg_len = 16};
+	cr_assert(nl_msg_ok(&ok, 16));
+	cr_assert_not(nl_msg_ok(&ok, 15), "buffer shorter than a header");
+	ok.nlmsg_len = 12;
+	cr_assert_not(nl_msg_ok(&ok, 16), "length shorter than a header");
+	ok.nlmsg_len = 17;
+	cr_assert_not(nl_msg_ok(&ok, 16), "length past the buffer");
+}
