@@ -91,10 +91,10 @@ int announcer_send(struct announcer *a, struct nl_error *err)
 	if (len < 0)
 		return nl_error_set(err, -len, "announcement frame: %s", strerror(-len));
 	struct sockaddr_ll to = {
-		.sll_family = AF_PACKET,
-		.sll_ifindex = a->ifindex,
-		.sll_protocol = htons(a->vip.family == AF_INET ? ETH_P_ARP : ETH_P_IPV6),
-		.sll_halen = 6,
+	    .sll_family = AF_PACKET,
+	    .sll_ifindex = a->ifindex,
+	    .sll_protocol = htons(a->vip.family == AF_INET ? ETH_P_ARP : ETH_P_IPV6),
+	    .sll_halen = 6,
 	};
 	memcpy(to.sll_addr, frame, 6); /* the frame's destination MAC */
 	ssize_t n = sendto(a->fd, frame, (size_t)len, 0, (struct sockaddr *)&to, sizeof(to));

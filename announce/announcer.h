@@ -31,7 +31,7 @@ struct announcer {
 	uint8_t mac[6];
 	struct inet_prefix vip;
 	enum garp_mode mode;
-	uint64_t sent;   /* frames sent */
+	uint64_t sent;	 /* frames sent */
 	uint64_t errors; /* failed sends */
 };
 

@@ -78,15 +78,15 @@ int frame_build_na(uint8_t *buf, size_t len, const uint8_t mac[6], const struct 
 	*p++ = 0x60; /* version 6, traffic class 0, flow label 0 */
 	p += 3;
 	p = put16(p, 32); /* payload: NA 24 + option 8 */
-	*p++ = 58;        /* ICMPv6 */
-	*p++ = 255;       /* hop limit: receivers drop ND with any other */
+	*p++ = 58;	  /* ICMPv6 */
+	*p++ = 255;	  /* hop limit: receivers drop ND with any other */
 	p = put(p, vip, 16);
 	p = put(p, &all_nodes, 16);
 
 	uint8_t *icmp = p;
-	*p++ = 136; /* Neighbor Advertisement */
-	*p++ = 0;   /* code */
-	p += 2;     /* checksum, below */
+	*p++ = 136;  /* Neighbor Advertisement */
+	*p++ = 0;    /* code */
+	p += 2;	     /* checksum, below */
 	*p++ = 0x20; /* R=0 S=0 O=1 */
 	p += 3;
 	p = put(p, vip, 16);

@@ -12,9 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define ANNOUNCE_PERIOD_DEFAULT_MS 3000
-#define ANNOUNCE_PERIOD_MIN_MS     500
-#define ANNOUNCE_BURST_DEFAULT     3
+#define ANNOUNCE_PERIOD_DEFAULT_MS  3000
+#define ANNOUNCE_PERIOD_MIN_MS	    500
+#define ANNOUNCE_BURST_DEFAULT	    3
 #define ANNOUNCE_SPACING_DEFAULT_MS 50
 
 struct announce_schedule {

@@ -13,8 +13,8 @@
 
 #define LIFETIME_FOREVER 0xffffffffU
 
-struct nlmsghdr *nl_addr_build(void *buf, uint16_t type, int ifindex,
-			       const struct inet_prefix *vip, unsigned options)
+struct nlmsghdr *nl_addr_build(void *buf, uint16_t type, int ifindex, const struct inet_prefix *vip,
+			       unsigned options)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
@@ -120,8 +120,8 @@ static int addr_request(struct nl_sock *s, uint16_t type, int ifindex,
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	char text[INET_PREFIX_STRLEN];
-	int rc = nl_sock_request(s, nl_addr_build(buf, type, ifindex, vip, options), NULL, NULL,
-				 err);
+	int rc =
+	    nl_sock_request(s, nl_addr_build(buf, type, ifindex, vip, options), NULL, NULL, err);
 	if (rc == 0)
 		return 0;
 	if (type == RTM_NEWADDR && rc == -EEXIST)
@@ -141,8 +141,7 @@ int nl_addr_add(struct nl_sock *s, int ifindex, const struct inet_prefix *vip, u
 	return addr_request(s, RTM_NEWADDR, ifindex, vip, options, err);
 }
 
-int nl_addr_del(struct nl_sock *s, int ifindex, const struct inet_prefix *vip,
-		struct nl_error *err)
+int nl_addr_del(struct nl_sock *s, int ifindex, const struct inet_prefix *vip, struct nl_error *err)
 {
 	return addr_request(s, RTM_DELADDR, ifindex, vip, 0, err);
 }

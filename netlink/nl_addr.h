@@ -21,8 +21,8 @@
 struct nl_addr {
 	int ifindex;
 	struct inet_prefix prefix;
-	uint8_t scope;      /* RT_SCOPE_* */
-	uint32_t flags;     /* IFA_F_*, from IFA_FLAGS when present */
+	uint8_t scope;	    /* RT_SCOPE_* */
+	uint32_t flags;	    /* IFA_F_*, from IFA_FLAGS when present */
 	uint32_t preferred; /* seconds; 0xffffffff = forever */
 	uint32_t valid;
 };
@@ -32,8 +32,8 @@ enum nl_addr_option {
 };
 
 /* Builds RTM_NEWADDR (type RTM_NEWADDR) or RTM_DELADDR into `buf`. Pure. */
-struct nlmsghdr *nl_addr_build(void *buf, uint16_t type, int ifindex,
-			       const struct inet_prefix *vip, unsigned options);
+struct nlmsghdr *nl_addr_build(void *buf, uint16_t type, int ifindex, const struct inet_prefix *vip,
+			       unsigned options);
 
 /* Parses an RTM_NEWADDR/RTM_DELADDR message. Pure. Returns 0 or -EBADMSG. */
 int nl_addr_parse(const struct nlmsghdr *nlh, struct nl_addr *out);

@@ -24,7 +24,7 @@ struct nl_link {
 	unsigned mtu;
 	uint8_t operstate;     /* IF_OPER_* */
 	unsigned short hwtype; /* ARPHRD_* */
-	unsigned flags;        /* IFF_* */
+	unsigned flags;	       /* IFF_* */
 };
 
 /* Up for our purposes: administratively up and the carrier is there. */

@@ -149,7 +149,8 @@ int nl_sock_request(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb, void 
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
 		int left = (int)len;
 		for (; nl_msg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-			if (nlh->nlmsg_seq != seq || (nlh->nlmsg_pid && nlh->nlmsg_pid != s->portid)) {
+			if (nlh->nlmsg_seq != seq ||
+			    (nlh->nlmsg_pid && nlh->nlmsg_pid != s->portid)) {
 				s->stale_replies++;
 				continue;
 			}
@@ -159,8 +160,8 @@ int nl_sock_request(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb, void 
 				if (e == 0)
 					return 0; /* the ACK */
 				if (ext[0])
-					return nl_error_set(err, -e, "%s (kernel: %s)", strerror(-e),
-							    ext);
+					return nl_error_set(err, -e, "%s (kernel: %s)",
+							    strerror(-e), ext);
 				return nl_error_set(err, -e, "%s", strerror(-e));
 			}
 			if (nlh->nlmsg_type == NLMSG_DONE) {
@@ -168,7 +169,8 @@ int nl_sock_request(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb, void 
 				if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
 					int e = *(const int *)mnl_nlmsg_get_payload(nlh);
 					if (e < 0)
-						return nl_error_set(err, -e, "dump: %s", strerror(-e));
+						return nl_error_set(err, -e, "dump: %s",
+								    strerror(-e));
 				}
 				return 0;
 			}
@@ -183,7 +185,7 @@ int nl_sock_request(struct nl_sock *s, struct nlmsghdr *req, nl_msg_cb cb, void 
 			/* A non-dump request answered by data (e.g. GETLINK) still gets its ACK. */
 		}
 		if (left > 0)
-			return nl_error_set(err, EBADMSG, "netlink reply: truncated message (%d bytes)",
-					    left);
+			return nl_error_set(err, EBADMSG,
+					    "netlink reply: truncated message (%d bytes)", left);
 	}
 }

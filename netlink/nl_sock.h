@@ -33,7 +33,7 @@ struct nl_sock {
 	uint32_t portid;
 	uint32_t seq;
 	int protocol;
-	unsigned timeout_ms;   /* receive timeout of one request; default 5000 */
+	unsigned timeout_ms;	/* receive timeout of one request; default 5000 */
 	uint64_t stale_replies; /* replies dropped because seq or port id did not match */
 };
 
@@ -66,7 +66,7 @@ static inline bool nl_msg_ok(const struct nlmsghdr *nlh, int left)
 /* Fills `err` with -errnum and a printf-style message; returns -errnum (so callers can
  * `return nl_error_set(...)`). errnum is positive. */
 int nl_error_set(struct nl_error *err, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Parses an NLMSG_ERROR message: returns the (negative) error and copies the extended-ack
  * text, if any, into `ext_msg`. Pure; exposed for unit tests. */

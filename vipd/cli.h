@@ -21,8 +21,7 @@ int cmd_monitor(int argc, char **argv);
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parses an unsigned number for option `name` within [min, max]. */
-int cli_parse_uint(const char *name, const char *text, uint64_t min, uint64_t max,
-		   uint64_t *out);
+int cli_parse_uint(const char *name, const char *text, uint64_t min, uint64_t max, uint64_t *out);
 
 /* Parses `--address` into a VIP; no prefix means /32 or /128. */
 int cli_parse_vip(const char *text, struct inet_prefix *vip);
@@ -31,5 +30,9 @@ int cli_parse_vip(const char *text, struct inet_prefix *vip);
 int cli_open_link(const char *ifname, struct nl_sock *sock, struct nl_link *link);
 
 uint64_t clock_monotonic_ms(void);
+
+/* Blocks SIGINT and SIGTERM and returns a signalfd that becomes readable on either, so a
+ * command's poll loop can stop cleanly; -errno on failure. */
+int cli_termination_fd(void);
 
 #endif

@@ -5,9 +5,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
-#include <sys/signalfd.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "announcer.h"
@@ -15,27 +14,31 @@
 #include "schedule.h"
 
 static const char announce_usage[] =
-	"usage: vipd announce --interface IF --address IP [--count N] [--interval MS]\n"
-	"                     [--rate MS] [--mode alternate|request|reply]\n"
-	"  --count N      frames to send, then exit (default 3); 0 = a burst of 3, then one\n"
-	"                 every --rate ms until interrupted, as the leader does\n"
-	"  --interval MS  spacing of the burst (default 50)\n"
-	"  --rate MS      period after the burst (default 3000, at least 500)\n"
-	"  --mode         ARP opcode: alternate (default, as kube-vip), request or reply\n";
+    "usage: vipd announce --interface IF --address IP [--count N] [--interval MS]\n"
+    "                     [--rate MS] [--mode alternate|request|reply]\n"
+    "  --count N      frames to send, then exit (default 3); 0 = a burst of 3, then one\n"
+    "                 every --rate ms until interrupted, as the leader does\n"
+    "  --interval MS  spacing of the burst (default 50)\n"
+    "  --rate MS      period after the burst (default 3000, at least 500)\n"
+    "  --mode         ARP opcode: alternate (default, as kube-vip), request or reply\n";
 
 static void format_mac(const uint8_t *mac, char *buf, size_t len)
 {
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-		 mac[4], mac[5]);
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
 }
 
 int cmd_announce(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"interface", required_argument, NULL, 'i'}, {"address", required_argument, NULL, 'a'},
-		{"count", required_argument, NULL, 'c'},     {"interval", required_argument, NULL, 'I'},
-		{"rate", required_argument, NULL, 'r'},      {"mode", required_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'},            {0},
+	    {"interface", required_argument, NULL, 'i'},
+	    {"address", required_argument, NULL, 'a'},
+	    {"count", required_argument, NULL, 'c'},
+	    {"interval", required_argument, NULL, 'I'},
+	    {"rate", required_argument, NULL, 'r'},
+	    {"mode", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *ifname = NULL, *address = NULL;
 	uint64_t count = 3, interval = ANNOUNCE_SPACING_DEFAULT_MS,
@@ -60,14 +63,14 @@ int cmd_announce(int argc, char **argv)
 				return 2;
 			break;
 		case 'r':
-			if (cli_parse_uint("--rate", optarg, ANNOUNCE_PERIOD_MIN_MS, 3600000, &rate) <
-			    0)
+			if (cli_parse_uint("--rate", optarg, ANNOUNCE_PERIOD_MIN_MS, 3600000,
+					   &rate) < 0)
 				return 2;
 			break;
 		case 'm':
 			if (garp_mode_parse(optarg, &mode) < 0)
-				return cli_fail("--mode \"%s\": must be alternate, request or reply",
-						optarg);
+				return cli_fail(
+				    "--mode \"%s\": must be alternate, request or reply", optarg);
 			break;
 		case 'h':
 			fputs(announce_usage, stdout);
@@ -103,12 +106,9 @@ int cmd_announce(int argc, char **argv)
 	if (announcer_open(&ann, link.index, link.mac, &vip, mode, &err) < 0)
 		return cli_fail("interface \"%s\": %s", ifname, err.msg), 1;
 
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	int sfd = cli_termination_fd();
+	if (sfd < 0)
+		return cli_fail("signalfd: %s", strerror(-sfd)), 1;
 
 	char mac[18], text[INET6_ADDRSTRLEN];
 	format_mac(link.mac, mac, sizeof(mac));

@@ -5,16 +5,15 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
-#include <sys/signalfd.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "nl_monitor.h"
 
 static const char monitor_usage[] =
-	"usage: vipd monitor --interface IF [--address IP] [--expect-present]\n";
+    "usage: vipd monitor --interface IF [--address IP] [--expect-present]\n";
 
 struct monitor_ctx {
 	struct logger lg;
@@ -31,11 +30,11 @@ static void print_event(const struct nl_event *ev, void *data)
 int cmd_monitor(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"interface", required_argument, NULL, 'i'},
-		{"address", required_argument, NULL, 'a'},
-		{"expect-present", no_argument, NULL, 'e'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"interface", required_argument, NULL, 'i'},
+	    {"address", required_argument, NULL, 'a'},
+	    {"expect-present", no_argument, NULL, 'e'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *ifname = NULL, *address = NULL;
 	bool expect = false;
@@ -79,12 +78,9 @@ int cmd_monitor(int argc, char **argv)
 	nl_monitor_set_link_state(&mon, nl_link_is_up(&link));
 	nl_monitor_expect_vip(&mon, expect);
 
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	int sfd = cli_termination_fd();
+	if (sfd < 0)
+		return cli_fail("signalfd: %s", strerror(-sfd)), 1;
 	log_info(&ctx.lg, "monitoring", "interface=%s link_up=%s", ifname,
 		 nl_link_is_up(&link) ? "true" : "false");
 

@@ -12,16 +12,16 @@
 #include "nl_addr.h"
 
 static const char vip_usage[] =
-	"usage: vipd vip add|del|show --interface IF --address IP[/LEN] [--nodad]\n";
+    "usage: vipd vip add|del|show --interface IF --address IP[/LEN] [--nodad]\n";
 
 int cmd_vip(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"interface", required_argument, NULL, 'i'},
-		{"address", required_argument, NULL, 'a'},
-		{"nodad", no_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"interface", required_argument, NULL, 'i'},
+	    {"address", required_argument, NULL, 'a'},
+	    {"nodad", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *ifname = NULL, *address = NULL;
 	unsigned options = 0;

@@ -20,11 +20,11 @@ int log_level_parse(const char *text, enum log_level *level);
 
 /* `kv` is a printf format for the key=value part (may be NULL). `msg` is quoted for you. */
 void log_at(const struct logger *lg, enum log_level level, const char *msg, const char *kv, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 #define log_debug(lg, msg, ...) log_at(lg, LOG_DEBUG, msg, __VA_ARGS__)
-#define log_info(lg, msg, ...)  log_at(lg, LOG_INFO, msg, __VA_ARGS__)
-#define log_warn(lg, msg, ...)  log_at(lg, LOG_WARN, msg, __VA_ARGS__)
+#define log_info(lg, msg, ...)	log_at(lg, LOG_INFO, msg, __VA_ARGS__)
+#define log_warn(lg, msg, ...)	log_at(lg, LOG_WARN, msg, __VA_ARGS__)
 #define log_error(lg, msg, ...) log_at(lg, LOG_ERROR, msg, __VA_ARGS__)
 
 #endif

@@ -18,9 +18,9 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-	{"vip", cmd_vip, "add, delete or show the VIP on an interface"},
-	{"announce", cmd_announce, "send gratuitous ARP / unsolicited NA for an address"},
-	{"monitor", cmd_monitor, "print VIP and link changes made behind vipd's back"},
+    {"vip", cmd_vip, "add, delete or show the VIP on an interface"},
+    {"announce", cmd_announce, "send gratuitous ARP / unsolicited NA for an address"},
+    {"monitor", cmd_monitor, "print VIP and link changes made behind vipd's back"},
 };
 
 static void usage(FILE *out)

@@ -17,11 +17,11 @@
 #include <stddef.h>
 
 struct oci_image_spec {
-	const char *rootfs;                /* directory that becomes the image's / */
-	const char *name;                  /* e.g. registry.k8s.io/pause:3.10 */
-	const char *const *entrypoint;     /* NULL-terminated; may be NULL */
-	const char *const *cmd;            /* NULL-terminated; may be NULL */
-	const char *user;                  /* e.g. 65535:65535; may be NULL */
+	const char *rootfs;	       /* directory that becomes the image's / */
+	const char *name;	       /* e.g. registry.k8s.io/pause:3.10 */
+	const char *const *entrypoint; /* NULL-terminated; may be NULL */
+	const char *const *cmd;	       /* NULL-terminated; may be NULL */
+	const char *user;	       /* e.g. 65535:65535; may be NULL */
 };
 
 /* Writes the archive to `archive`. `workdir` is an existing scratch directory (its contents

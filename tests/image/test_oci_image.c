@@ -71,13 +71,14 @@ Test(oci_image, pause_image_read_back_by_skopeo, .init = setup, .fini = teardown
 	build_pause(archive);
 	cr_assert_eq(sh(out, sizeof(out), "skopeo inspect --config oci-archive:%s", archive), 0);
 	cr_assert(strstr(out, "\"Entrypoint\": [\n            \"/pause\"") ||
-			  strstr(out, "\"/pause\""),
+		      strstr(out, "\"/pause\""),
 		  "%s", out);
 	cr_assert(strstr(out, "\"User\": \"65535:65535\""), "%s", out);
 	cr_assert(strstr(out, "\"architecture\": \"amd64\""), "%s", out);
 	cr_assert_eq(sh(out, sizeof(out), "tar -xOf %s index.json", archive), 0);
-	cr_assert(strstr(out, "\"org.opencontainers.image.ref.name\":\"registry.k8s.io/pause:3.10\""),
-		  "%s", out);
+	cr_assert(
+	    strstr(out, "\"org.opencontainers.image.ref.name\":\"registry.k8s.io/pause:3.10\""),
+	    "%s", out);
 }
 
 Test(oci_image, containerd_imports_it_under_its_name, .init = setup, .fini = teardown)
@@ -115,9 +116,10 @@ Test(oci_image, containerd_imports_it_under_its_name, .init = setup, .fini = tea
 		usleep(100000);
 		ready = sh(NULL, 0, "ctr -a %s/sock version >/dev/null 2>&1", dir);
 	}
-	int imported = ready == 0 ? sh(out, sizeof(out), "ctr -a %s/sock -n k8s.io images import %s 2>&1 "
-					       "&& ctr -a %s/sock -n k8s.io images ls -q",
-				     dir, archive, dir)
+	int imported = ready == 0 ? sh(out, sizeof(out),
+				       "ctr -a %s/sock -n k8s.io images import %s 2>&1 "
+				       "&& ctr -a %s/sock -n k8s.io images ls -q",
+				       dir, archive, dir)
 				  : -1;
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
@@ -129,8 +131,8 @@ Test(oci_image, containerd_imports_it_under_its_name, .init = setup, .fini = tea
 Test(oci_image, bad_input_is_named)
 {
 	char err[256];
-	static const char *const bad[] = {"pause", "Registry.k8s.io/Pause:3.10", "pause:",
-					  "registry.k8s.io/:3.10", "a/b:t@g"};
+	static const char *const bad[] = {"pause", "Registry.k8s.io/Pause:3.10",
+					  "pause:", "registry.k8s.io/:3.10", "a/b:t@g"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cr_assert_eq(oci_image_name_validate(bad[i], err, sizeof(err)), -EINVAL, "%s",
 			     bad[i]);

@@ -74,7 +74,8 @@ static bool neigh_of_b(const char *vip, uint8_t mac[6], char *state, size_t stat
 	if (ok) {
 		for (int i = 0; i < 6; i++)
 			mac[i] = (uint8_t)m[i];
-		const char *st = json_string_value(json_array_get(json_object_get(entry, "state"), 0));
+		const char *st =
+		    json_string_value(json_array_get(json_object_get(entry, "state"), 0));
 		snprintf(state, state_len, "%s", st ? st : "?");
 	}
 	json_decref(root);
@@ -90,9 +91,8 @@ static int capture_in_b(uint16_t ethertype)
 	unsigned ifindex = if_nametoindex("eth0");
 	testns_leave(saved);
 	cr_assert_geq(fd, 0, "capture socket: %s", strerror(errno));
-	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
-				  .sll_protocol = htons(ethertype),
-				  .sll_ifindex = (int)ifindex};
+	struct sockaddr_ll sll = {
+	    .sll_family = AF_PACKET, .sll_protocol = htons(ethertype), .sll_ifindex = (int)ifindex};
 	cr_assert_eq(bind(fd, (struct sockaddr *)&sll, sizeof(sll)), 0);
 	return fd;
 }
@@ -149,8 +149,7 @@ static void assert_b_points_at_a(const char *vip)
 	cr_assert(neigh_of_b(vip, mac, state, sizeof(state)), "B has no neighbour entry for %s",
 		  vip);
 	cr_assert_arr_eq(mac, lan.mac[HOST_A], 6, "B's entry does not point at A");
-	cr_assert(!strcmp(state, "REACHABLE") || !strcmp(state, "STALE") ||
-			  !strcmp(state, "DELAY"),
+	cr_assert(!strcmp(state, "REACHABLE") || !strcmp(state, "STALE") || !strcmp(state, "DELAY"),
 		  "state %s", state);
 }
 
@@ -176,27 +175,39 @@ static int frames_from_c(int fd, struct frame *frames, int max)
 	return n;
 }
 
-Test(takeover, ipv4_garp_moves_neighbour_within_100ms, .init = setup, .fini = teardown)
+/* The shared story: the VIP on A, B reaches it, the VIP moves to C, C bursts. Asserts B's
+ * entry points at C within 100 ms and returns a capture socket holding what B received. */
+static int move_vip_from_a_to_c(const char *address, uint16_t ethertype)
 {
 	struct inet_prefix vip;
-	inet_prefix_parse("192.0.2.100/32", &vip, NULL, 0);
+	char text[INET6_ADDRSTRLEN];
+	inet_prefix_parse(address, &vip, NULL, 0);
+	inet_prefix_format_addr(&vip, text, sizeof(text));
 	vip_on(HOST_A, &vip, true);
-	cr_assert_eq(testns_sh(&lan.host[HOST_B], "ping -c1 -W2 192.0.2.100 >/dev/null"), 0,
+	cr_assert_eq(testns_sh(&lan.host[HOST_B], "ping -c1 -W2 %s >/dev/null", text), 0,
 		     "B cannot reach the VIP on A");
-	assert_b_points_at_a("192.0.2.100");
+	assert_b_points_at_a(text);
 
 	vip_on(HOST_A, &vip, false);
 	vip_on(HOST_C, &vip, true);
-	int cap = capture_in_b(ETH_P_ARP);
+	int cap = capture_in_b(ethertype);
 	uint64_t start = testns_now_us();
 	pid_t child = burst_from_c(&vip);
-	int64_t delay = wait_for_c("192.0.2.100", start);
+	int64_t delay = wait_for_c(text, start);
 	int status;
 	waitpid(child, &status, 0);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "burst failed: %d", status);
 	cr_assert_geq(delay, 0, "B never learned C's MAC");
-	cr_log_info("ipv4 takeover: B's neighbour entry moved after %lld us", (long long)delay);
+	cr_log_info("%s takeover: B's neighbour entry moved after %lld us", text, (long long)delay);
 	cr_assert_lt(delay, 100000, "took %lld us", (long long)delay);
+	return cap;
+}
+
+Test(takeover, ipv4_garp_moves_neighbour_within_100ms, .init = setup, .fini = teardown)
+{
+	struct inet_prefix vip;
+	inet_prefix_parse("192.0.2.100/32", &vip, NULL, 0);
+	int cap = move_vip_from_a_to_c("192.0.2.100/32", ETH_P_ARP);
 
 	struct frame f[8];
 	int n = frames_from_c(cap, f, 8);
@@ -211,7 +222,9 @@ Test(takeover, ipv4_garp_moves_neighbour_within_100ms, .init = setup, .fini = te
 		cr_assert_arr_eq(p + 22, lan.mac[HOST_C], 6, "sender MAC");
 		cr_assert_arr_eq(p + 28, &vip.addr.v4, 4, "sender IP");
 		cr_assert_arr_eq(p + 38, &vip.addr.v4, 4, "target IP");
-		cr_assert_arr_eq(p + 32, i % 2 ? lan.mac[HOST_C] : (const uint8_t *)"\xff\xff\xff\xff\xff\xff", 6, "target MAC");
+		cr_assert_arr_eq(
+		    p + 32, i % 2 ? lan.mac[HOST_C] : (const uint8_t *)"\xff\xff\xff\xff\xff\xff",
+		    6, "target MAC");
 	}
 }
 
@@ -219,23 +232,7 @@ Test(takeover, ipv6_na_moves_neighbour_within_100ms, .init = setup, .fini = tear
 {
 	struct inet_prefix vip;
 	inet_prefix_parse("2001:db8::100/128", &vip, NULL, 0);
-	vip_on(HOST_A, &vip, true);
-	cr_assert_eq(testns_sh(&lan.host[HOST_B], "ping -6 -c1 -W2 2001:db8::100 >/dev/null"), 0,
-		     "B cannot reach the VIP on A");
-	assert_b_points_at_a("2001:db8::100");
-
-	vip_on(HOST_A, &vip, false);
-	vip_on(HOST_C, &vip, true);
-	int cap = capture_in_b(ETH_P_IPV6);
-	uint64_t start = testns_now_us();
-	pid_t child = burst_from_c(&vip);
-	int64_t delay = wait_for_c("2001:db8::100", start);
-	int status;
-	waitpid(child, &status, 0);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "burst failed: %d", status);
-	cr_assert_geq(delay, 0, "B never learned C's MAC");
-	cr_log_info("ipv6 takeover: B's neighbour entry moved after %lld us", (long long)delay);
-	cr_assert_lt(delay, 100000, "took %lld us", (long long)delay);
+	int cap = move_vip_from_a_to_c("2001:db8::100/128", ETH_P_IPV6);
 
 	struct frame f[16];
 	int n = frames_from_c(cap, f, 16), na = 0;

@@ -173,8 +173,8 @@ int testns_mac(const struct testns *ns, const char *ifname, uint8_t mac[6])
 		return -EIO;
 	const char *ether = strstr(out, "link/ether ");
 	unsigned m[6];
-	if (!ether || sscanf(ether + 11, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4],
-			     &m[5]) != 6)
+	if (!ether ||
+	    sscanf(ether + 11, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6)
 		return -EBADMSG;
 	for (int i = 0; i < 6; i++)
 		mac[i] = (uint8_t)m[i];

@@ -36,7 +36,7 @@ int testns_sh(const struct testns *ns, const char *fmt, ...) __attribute__((form
 
 /* Same, capturing stdout into `out` (NUL-terminated). */
 int testns_capture(const struct testns *ns, char *out, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* A veth pair: `a_name` in `a`, `b_name` in `b`, both up. */
 int testns_veth(const struct testns *a, const char *a_name, const struct testns *b,

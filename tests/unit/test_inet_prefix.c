@@ -40,16 +40,16 @@ struct bad_case {
 Test(inet_prefix, rejects_with_the_bad_value_named)
 {
 	static const struct bad_case cases[] = {
-		{"", "address \"\": empty"},
-		{"300.1.1.1", "address \"300.1.1.1\": not an IPv4 or IPv6 address"},
-		{"eth0", "address \"eth0\": not an IPv4 or IPv6 address"},
-		{"/32", "address \"/32\": not an IPv4 or IPv6 address"},
-		{"10.0.0.1/33", "address \"10.0.0.1/33\": prefix length \"33\": must be 0..32"},
-		{"fd00::1/129", "address \"fd00::1/129\": prefix length \"129\": must be 0..128"},
-		{"10.0.0.1/", "address \"10.0.0.1/\": prefix length \"\": not a number"},
-		{"10.0.0.1/-1", "address \"10.0.0.1/-1\": prefix length \"-1\": not a number"},
-		{"10.0.0.1/3x", "address \"10.0.0.1/3x\": prefix length \"3x\": must be 0..32"},
-		{"10.0.0.1 ", "address \"10.0.0.1 \": not an IPv4 or IPv6 address"},
+	    {"", "address \"\": empty"},
+	    {"300.1.1.1", "address \"300.1.1.1\": not an IPv4 or IPv6 address"},
+	    {"eth0", "address \"eth0\": not an IPv4 or IPv6 address"},
+	    {"/32", "address \"/32\": not an IPv4 or IPv6 address"},
+	    {"10.0.0.1/33", "address \"10.0.0.1/33\": prefix length \"33\": must be 0..32"},
+	    {"fd00::1/129", "address \"fd00::1/129\": prefix length \"129\": must be 0..128"},
+	    {"10.0.0.1/", "address \"10.0.0.1/\": prefix length \"\": not a number"},
+	    {"10.0.0.1/-1", "address \"10.0.0.1/-1\": prefix length \"-1\": not a number"},
+	    {"10.0.0.1/3x", "address \"10.0.0.1/3x\": prefix length \"3x\": must be 0..32"},
+	    {"10.0.0.1 ", "address \"10.0.0.1 \": not an IPv4 or IPv6 address"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct inet_prefix p;

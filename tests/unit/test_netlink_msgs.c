@@ -195,32 +195,32 @@ Test(nl_monitor, vip_removal_by_someone_else)
 	nl_monitor_ignore_portid(&m, 777);
 
 	/* Not expected present: a removal is our own step-down, not news. */
-	cr_assert_eq(nl_monitor_classify(&m, build_addr_event(buf, RTM_DELADDR, 5, "192.0.2.100",
-							      1234)),
-		     NL_EVENT_NONE);
+	cr_assert_eq(
+	    nl_monitor_classify(&m, build_addr_event(buf, RTM_DELADDR, 5, "192.0.2.100", 1234)),
+	    NL_EVENT_NONE);
 	nl_monitor_expect_vip(&m, true);
-	cr_assert_eq(nl_monitor_classify(&m, build_addr_event(buf, RTM_DELADDR, 5, "192.0.2.100",
-							      1234)),
-		     NL_EVENT_VIP_REMOVED);
-	cr_assert_eq(nl_monitor_classify(&m, build_addr_event(buf, RTM_DELADDR, 5, "192.0.2.100",
-							      0)),
-		     NL_EVENT_VIP_REMOVED, "kernel-originated (IPv6 style, port id 0)");
-	cr_assert_eq(nl_monitor_classify(&m, build_addr_event(buf, RTM_DELADDR, 5, "192.0.2.100",
-							      777)),
-		     NL_EVENT_NONE, "our own socket's echo");
-	cr_assert_eq(nl_monitor_classify(&m, build_addr_event(buf, RTM_DELADDR, 6, "192.0.2.100",
-							      1234)),
-		     NL_EVENT_NONE, "another interface");
-	cr_assert_eq(nl_monitor_classify(&m, build_addr_event(buf, RTM_DELADDR, 5, "192.0.2.101",
-							      1234)),
-		     NL_EVENT_NONE, "another address");
-	cr_assert_eq(nl_monitor_classify(&m, build_addr_event(buf, RTM_NEWADDR, 5, "192.0.2.100",
-							      1234)),
-		     NL_EVENT_NONE, "expected present and present");
+	cr_assert_eq(
+	    nl_monitor_classify(&m, build_addr_event(buf, RTM_DELADDR, 5, "192.0.2.100", 1234)),
+	    NL_EVENT_VIP_REMOVED);
+	cr_assert_eq(
+	    nl_monitor_classify(&m, build_addr_event(buf, RTM_DELADDR, 5, "192.0.2.100", 0)),
+	    NL_EVENT_VIP_REMOVED, "kernel-originated (IPv6 style, port id 0)");
+	cr_assert_eq(
+	    nl_monitor_classify(&m, build_addr_event(buf, RTM_DELADDR, 5, "192.0.2.100", 777)),
+	    NL_EVENT_NONE, "our own socket's echo");
+	cr_assert_eq(
+	    nl_monitor_classify(&m, build_addr_event(buf, RTM_DELADDR, 6, "192.0.2.100", 1234)),
+	    NL_EVENT_NONE, "another interface");
+	cr_assert_eq(
+	    nl_monitor_classify(&m, build_addr_event(buf, RTM_DELADDR, 5, "192.0.2.101", 1234)),
+	    NL_EVENT_NONE, "another address");
+	cr_assert_eq(
+	    nl_monitor_classify(&m, build_addr_event(buf, RTM_NEWADDR, 5, "192.0.2.100", 1234)),
+	    NL_EVENT_NONE, "expected present and present");
 	nl_monitor_expect_vip(&m, false);
-	cr_assert_eq(nl_monitor_classify(&m, build_addr_event(buf, RTM_NEWADDR, 5, "192.0.2.100",
-							      1234)),
-		     NL_EVENT_VIP_ADDED);
+	cr_assert_eq(
+	    nl_monitor_classify(&m, build_addr_event(buf, RTM_NEWADDR, 5, "192.0.2.100", 1234)),
+	    NL_EVENT_VIP_ADDED);
 }
 
 Test(nl_monitor, link_transitions_are_reported_once)
@@ -262,12 +262,12 @@ Test(nl_sock, extended_ack_text_is_extracted)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	char text[128];
 	cr_assert_eq(nl_parse_error_msg(build_error(buf, -EINVAL, "Invalid prefix length", true),
-				       text, sizeof(text)),
+					text, sizeof(text)),
 		     -EINVAL);
 	cr_assert_str_eq(text, "Invalid prefix length");
-	cr_assert_eq(nl_parse_error_msg(build_error(buf, -EEXIST, "exists", false), text,
-				       sizeof(text)),
-		     -EEXIST);
+	cr_assert_eq(
+	    nl_parse_error_msg(build_error(buf, -EEXIST, "exists", false), text, sizeof(text)),
+	    -EEXIST);
 	cr_assert_str_eq(text, "exists");
 
 	/* A plain ACK. */
