@@ -4,6 +4,7 @@
  * request goes through talk(), which is where the errno rules live (see ipvs.h).
  */
 #include "ipvs.h"
+#include "inet_prefix.h"
 #include "ipvs_msg.h"
 
 #include <arpa/inet.h>
@@ -70,12 +71,13 @@ const char *ipvs_dest_str(const struct ipvs_dest *dest, int svc_af, char *buf, s
 
 int ipvs_addr_parse(const char *text, union ipvs_addr *addr)
 {
+	/* One address parser for the project (netlink/inet_prefix); IPVS takes no length. */
+	struct inet_prefix p;
 	memset(addr, 0, sizeof(*addr));
-	if (inet_pton(AF_INET, text, addr->bytes) == 1)
-		return AF_INET;
-	if (inet_pton(AF_INET6, text, addr->bytes) == 1)
-		return AF_INET6;
-	return -EINVAL;
+	if (strchr(text, '/') || inet_prefix_parse(text, &p, NULL, 0) < 0)
+		return -EINVAL;
+	memcpy(addr->bytes, p.addr.bytes, inet_prefix_addr_len(&p));
+	return p.family;
 }
 
 static int family_cb(const struct nlmsghdr *nlh, void *data)
