@@ -1,0 +1,509 @@
+/*
+ * cpfixture — starts and stops a real control plane for tests: `up` stays in the foreground
+ * holding the lab (so nothing outlives it: its children die with it, and it tears down when
+ * its own parent dies or it is told to stop); `down`, `exec` and `logs` act on a running one
+ * through the files in its directory.
+ *
+ *   cpfixture up   --dir D [--nodes N] [--controllers] [--kube-vip] [--kube-vip-env k=v]…
+ *                  [--bindir B] [--subnet S] [--name NAME] [--port P] [--timeout S] [--keep]
+ *   cpfixture down --dir D [--timeout S]
+ *   cpfixture exec --dir D --node NAME|client|hub -- COMMAND [ARG…]
+ *   cpfixture logs --dir D [--lines N]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "controlplane.h"
+#include "fsutil.h"
+#include "supervise.h"
+
+/* Programs every control plane needs; the optional ones are checked when asked for. */
+static const char *const programs[] = {"etcd", "etcdctl", "kube-apiserver", "kubeadm", "kubectl"};
+
+static int check_program(const char *bindir, const char *name)
+{
+	char p[PATH_MAX];
+	fs_path(p, sizeof(p), "%s/%s", bindir, name);
+	if (access(p, X_OK) == 0)
+		return 0;
+	fprintf(stderr,
+		"cpfixture up: upstream program %s: %s (build them: cmake --build build --target "
+		"upstream)\n",
+		p, strerror(errno));
+	return -ENOENT;
+}
+
+static int usage(FILE *out, int code)
+{
+	fprintf(
+	    out,
+	    "usage: cpfixture up   --dir D [--nodes N] [--controllers] [--kube-vip]\n"
+	    "                      [--kube-vip-env k=v]... [--bindir B] [--subnet S]\n"
+	    "                      [--name NAME] [--port P] [--timeout S] [--keep]\n"
+	    "       cpfixture down --dir D [--timeout S]\n"
+	    "       cpfixture exec --dir D --node NAME|client|hub -- COMMAND [ARG...]\n"
+	    "       cpfixture logs --dir D [--lines N]\n"
+	    "--bindir defaults to $VIPD_UPSTREAM_BIN (see upstream/build.sh --print-bindir).\n");
+	return code;
+}
+
+static int parse_uint(const char *what, const char *text, unsigned lo, unsigned hi, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(text, &end, 10);
+	if (errno || end == text || *end || v < lo || v > hi) {
+		fprintf(stderr, "cpfixture: %s \"%s\": want a number from %u to %u\n", what, text,
+			lo, hi);
+		return -EINVAL;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* --- up ------------------------------------------------------------------------------------ */
+
+struct up_ctx {
+	int sigfd;
+	bool stop;
+};
+
+static bool interrupted(void *vctx)
+{
+	struct up_ctx *ctx = vctx;
+	struct signalfd_siginfo si;
+	while (read(ctx->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		ctx->stop = true;
+	return ctx->stop;
+}
+
+static int check_dir(const char *dir, char *abs)
+{
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "cpfixture: --dir \"%s\": %s\n", dir, strerror(errno));
+		return -errno;
+	}
+	if (!realpath(dir, abs)) {
+		fprintf(stderr, "cpfixture: --dir \"%s\": %s\n", dir, strerror(errno));
+		return -errno;
+	}
+	if (strlen(abs) > 200) {
+		fprintf(stderr, "cpfixture: --dir \"%s\": longer than 200 characters\n", abs);
+		return -ENAMETOOLONG;
+	}
+	char probe[PATH_MAX];
+	fs_path(probe, sizeof(probe), "%s/state", abs);
+	if (access(probe, F_OK) == 0) {
+		fprintf(stderr, "cpfixture: --dir \"%s\" already holds a control plane\n", dir);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+static int cmd_up(int argc, char **argv)
+{
+	static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
+					     {"nodes", required_argument, 0, 'n'},
+					     {"controllers", no_argument, 0, 'c'},
+					     {"kube-vip", no_argument, 0, 'v'},
+					     {"kube-vip-env", required_argument, 0, 'e'},
+					     {"bindir", required_argument, 0, 'b'},
+					     {"subnet", required_argument, 0, 's'},
+					     {"name", required_argument, 0, 'N'},
+					     {"port", required_argument, 0, 'p'},
+					     {"timeout", required_argument, 0, 't'},
+					     {"keep", no_argument, 0, 'k'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
+	struct cp_options o = {
+	    .nodes = 1,
+	    .bindir = getenv("VIPD_UPSTREAM_BIN"),
+	    .subnet = "192.0.2.0/24",
+	    .name = "cp",
+	    .port = 6443,
+	    .timeout_s = 180,
+	};
+	const char *dir = NULL;
+	bool keep = false;
+	char *vip_env[32] = {0};
+	size_t n_vip_env = 0;
+	unsigned u;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'n':
+			if (parse_uint("--nodes", optarg, 1, LAB_MAX_NODES - 1, &o.nodes))
+				return 2;
+			break;
+		case 'c':
+			o.controllers = true;
+			break;
+		case 'v':
+			o.kube_vip = true;
+			break;
+		case 'e':
+			if (!strchr(optarg, '=') ||
+			    n_vip_env + 1 >= sizeof(vip_env) / sizeof(*vip_env)) {
+				fprintf(stderr,
+					"cpfixture: --kube-vip-env \"%s\": want name=value\n",
+					optarg);
+				return 2;
+			}
+			vip_env[n_vip_env++] = optarg;
+			break;
+		case 'b':
+			o.bindir = optarg;
+			break;
+		case 's':
+			o.subnet = optarg;
+			break;
+		case 'N':
+			o.name = optarg;
+			break;
+		case 'p':
+			if (parse_uint("--port", optarg, 1, 65535, &o.port))
+				return 2;
+			break;
+		case 't':
+			if (parse_uint("--timeout", optarg, 1, 3600, &u))
+				return 2;
+			o.timeout_s = (int)u;
+			break;
+		case 'k':
+			keep = true;
+			break;
+		case 'h':
+			return usage(stdout, 0);
+		default:
+			return usage(stderr, 2);
+		}
+	}
+	o.kube_vip_env = vip_env;
+	if (!dir) {
+		fprintf(stderr, "cpfixture up: --dir is required\n");
+		return 2;
+	}
+	if (!o.bindir || !*o.bindir) {
+		fprintf(stderr,
+			"cpfixture up: no --bindir and VIPD_UPSTREAM_BIN is not set "
+			"(upstream/build.sh builds the programs and prints the directory)\n");
+		return 2;
+	}
+	struct lab plan;
+	char why[160];
+	if (lab_subnet_parse(&plan, o.subnet, why, sizeof(why))) {
+		fprintf(stderr, "cpfixture up: --%s\n", why);
+		return 2;
+	}
+	struct in_addr last;
+	if (lab_addr(&plan, o.nodes + 1, &last)) { /* + the client namespace */
+		fprintf(stderr, "cpfixture up: --subnet \"%s\" has no room for %u nodes\n",
+			o.subnet, o.nodes);
+		return 2;
+	}
+	size_t nlen = strlen(o.name);
+	if (nlen == 0 || nlen > 40 ||
+	    strspn(o.name, "abcdefghijklmnopqrstuvwxyz0123456789-") != nlen || o.name[0] == '-' ||
+	    o.name[nlen - 1] == '-') {
+		fprintf(stderr,
+			"cpfixture up: --name \"%s\": want 1-40 of a-z, 0-9 and inner '-'\n",
+			o.name);
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(programs) / sizeof(*programs); i++)
+		if (check_program(o.bindir, programs[i]))
+			return 3;
+	if ((o.controllers && (check_program(o.bindir, "kube-controller-manager") ||
+			       check_program(o.bindir, "kube-scheduler"))) ||
+	    (o.kube_vip && check_program(o.bindir, "kube-vip")))
+		return 3;
+	if (geteuid() != 0) {
+		fprintf(stderr,
+			"cpfixture up: needs root (it makes network and mount namespaces)\n");
+		return 2;
+	}
+	char abs[PATH_MAX];
+	if (check_dir(dir, abs))
+		return 2;
+	o.dir = abs;
+	if (keep) {
+		char p[PATH_MAX];
+		fs_path(p, sizeof(p), "%s/.keep", abs);
+		fs_printf(p, 0644, "kept by cpfixture up --keep\n");
+	}
+
+	/* Tear down when whoever started us dies, and on TERM/INT/HUP. */
+	pid_t parent = getppid();
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent) {
+		fprintf(stderr, "cpfixture up: parent already gone\n");
+		return 1;
+	}
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	struct up_ctx ctx = {.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)};
+	if (ctx.sigfd < 0) {
+		perror("cpfixture up: signalfd");
+		return 1;
+	}
+	o.interrupted = interrupted;
+	o.ctx = &ctx;
+
+	struct plog log = {.out = stdout, .level = PLOG_INFO};
+	static struct controlplane cp; /* large; one per process */
+	int err = cp_up(&cp, &o, &log);
+	int code = 0;
+	if (err) {
+		plog_error(&log, "control plane did not come up", "error=\"%s\" dir=%s",
+			   strerror(-err), abs);
+		if (err != -EINTR)
+			cp_print_logs(abs, 40, stderr);
+		code = 1;
+	} else {
+		char p[PATH_MAX];
+		fs_path(p, sizeof(p), "%s/ready", abs);
+		fs_printf(p, 0644, "%d\n", (int)getpid());
+		while (!interrupted(&ctx)) {
+			struct pollfd pfd = {.fd = ctx.sigfd, .events = POLLIN};
+			poll(&pfd, 1, 500);
+			cp_poll(&cp);
+		}
+		plog_info(&log, "stopping", "dir=%s", abs);
+	}
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cp_down(&cp);
+	size_t left = 0;
+	for (size_t i = 0; i < cp.sv.n; i++)
+		left += cp.sv.procs[i].running;
+	if (!keep) {
+		int rerr = fs_rmtree(abs);
+		if (rerr)
+			plog_warn(&log, "could not remove dir", "dir=%s error=\"%s\"", abs,
+				  strerror(-rerr));
+	}
+	plog_info(&log, "torn down", "processes=%zu still_running=%zu seconds=%.2f kept=%s",
+		  cp.sv.n, left, sv_elapsed(&t0), keep ? abs : "no");
+	return left ? 1 : code;
+}
+
+/* --- reading a running fixture's state ----------------------------------------------------- */
+
+struct state {
+	pid_t supervisor;
+	unsigned long long start;
+	char bindir[PATH_MAX];
+	pid_t node_pid;
+};
+
+/* Reads D/state; when `node` is given, finds its namespace holder ("hub": the supervisor). */
+static int read_state(const char *dir, const char *node, struct state *st)
+{
+	char path[PATH_MAX], line[PATH_MAX + 64];
+	fs_path(path, sizeof(path), "%s/state", dir);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	memset(st, 0, sizeof(*st));
+	while (fgets(line, sizeof(line), f)) {
+		char kind[16], name[64], addr[64];
+		int pid;
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "supervisor %d %llu", &pid, &st->start) == 2)
+			st->supervisor = pid;
+		else if (!strncmp(line, "bindir ", 7))
+			fs_path(st->bindir, sizeof(st->bindir), "%s", line + 7);
+		else if (node && sscanf(line, "%15s %63s %63s %d", kind, name, addr, &pid) == 4 &&
+			 (!strcmp(kind, "node") || !strcmp(kind, "client")) && !strcmp(name, node))
+			st->node_pid = pid;
+	}
+	fclose(f);
+	if (node && !strcmp(node, "hub"))
+		st->node_pid = st->supervisor;
+	return st->supervisor ? 0 : -EINVAL;
+}
+
+/* Is pid still the supervisor that wrote the state (same start time, not a zombie)? */
+static bool supervisor_alive(const struct state *st)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)st->supervisor);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	bool alive = false;
+	if (fgets(buf, sizeof(buf), f)) {
+		char *p = strrchr(buf, ')');
+		char state = p && p[1] == ' ' ? p[2] : 'X';
+		for (int field = 2; p && field < 22; field++)
+			p = strchr(p + 1, ' ');
+		alive = p && strtoull(p + 1, NULL, 10) == st->start && state != 'Z' && state != 'X';
+	}
+	fclose(f);
+	return alive;
+}
+
+static int cmd_down(int argc, char **argv)
+{
+	static const struct option opts[] = {{"dir", required_argument, 0, 'd'},
+					     {"timeout", required_argument, 0, 't'},
+					     {0, 0, 0, 0}};
+	const char *dir = NULL;
+	unsigned timeout = 60;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'd')
+			dir = optarg;
+		else if (c == 't') {
+			if (parse_uint("--timeout", optarg, 1, 3600, &timeout))
+				return 2;
+		} else
+			return usage(stderr, 2);
+	}
+	if (!dir)
+		return usage(stderr, 2);
+	struct state st;
+	int err = read_state(dir, NULL, &st);
+	if (err == -ENOENT) {
+		fprintf(stderr, "cpfixture down: no control plane in %s (nothing to do)\n", dir);
+		return 0;
+	}
+	if (err) {
+		fprintf(stderr, "cpfixture down: %s/state: %s\n", dir, strerror(-err));
+		return 1;
+	}
+	if (supervisor_alive(&st)) {
+		kill(st.supervisor, SIGTERM);
+		for (unsigned waited = 0; supervisor_alive(&st) && waited < timeout * 10; waited++)
+			usleep(100000);
+		if (supervisor_alive(&st)) {
+			/* Its children die with it (PR_SET_PDEATHSIG). */
+			fprintf(stderr,
+				"cpfixture down: supervisor %d still there after %us, killing\n",
+				(int)st.supervisor, timeout);
+			kill(st.supervisor, SIGKILL);
+			for (unsigned w = 0; supervisor_alive(&st) && w < 100; w++)
+				usleep(100000);
+		}
+	}
+	if (supervisor_alive(&st)) {
+		fprintf(stderr, "cpfixture down: supervisor %d would not die\n",
+			(int)st.supervisor);
+		return 1;
+	}
+	/* The supervisor removes the dir itself unless --keep; one that was killed could not. */
+	char path[PATH_MAX];
+	fs_path(path, sizeof(path), "%s/.keep", dir);
+	if (access(path, F_OK) < 0) {
+		fs_path(path, sizeof(path), "%s/state", dir);
+		if (access(path, F_OK) == 0 && (err = fs_rmtree(dir)))
+			fprintf(stderr, "cpfixture down: removing %s: %s\n", dir, strerror(-err));
+	}
+	return err ? 1 : 0;
+}
+
+static int cmd_exec(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, 0, 'd'}, {"node", required_argument, 0, 'n'}, {0, 0, 0, 0}};
+	const char *dir = NULL, *node = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'd')
+			dir = optarg;
+		else if (c == 'n')
+			node = optarg;
+		else
+			return usage(stderr, 2);
+	}
+	if (!dir || !node || optind >= argc)
+		return usage(stderr, 2);
+	struct state st;
+	int err = read_state(dir, node, &st);
+	if (err) {
+		fprintf(stderr, "cpfixture exec: %s/state: %s\n", dir, strerror(-err));
+		return 2;
+	}
+	if (!st.node_pid) {
+		fprintf(stderr, "cpfixture exec: --node \"%s\": no such node in %s/state\n", node,
+			dir);
+		return 2;
+	}
+	if (!supervisor_alive(&st)) {
+		fprintf(stderr, "cpfixture exec: the control plane in %s is not running\n", dir);
+		return 2;
+	}
+	if ((err = sv_enter_namespaces(st.node_pid))) {
+		fprintf(stderr, "cpfixture exec: entering namespaces of pid %d: %s\n",
+			(int)st.node_pid, strerror(-err));
+		return 2;
+	}
+	const char *path = getenv("PATH");
+	char newpath[2 * PATH_MAX];
+	fs_path(newpath, sizeof(newpath), "%s:%s", st.bindir, path ? path : "/usr/bin:/bin");
+	setenv("PATH", newpath, 1);
+	execvp(argv[optind], &argv[optind]);
+	fprintf(stderr, "cpfixture exec: %s: %s\n", argv[optind], strerror(errno));
+	return 127;
+}
+
+static int cmd_logs(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, 0, 'd'}, {"lines", required_argument, 0, 'l'}, {0, 0, 0, 0}};
+	const char *dir = NULL;
+	unsigned lines = 50;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'd')
+			dir = optarg;
+		else if (c == 'l') {
+			if (parse_uint("--lines", optarg, 1, 100000, &lines))
+				return 2;
+		} else
+			return usage(stderr, 2);
+	}
+	if (!dir)
+		return usage(stderr, 2);
+	cp_print_logs(dir, lines, stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(stderr, 2);
+	const char *cmd = argv[1];
+	argc--;
+	argv++;
+	if (!strcmp(cmd, "up"))
+		return cmd_up(argc, argv);
+	if (!strcmp(cmd, "down"))
+		return cmd_down(argc, argv);
+	if (!strcmp(cmd, "exec"))
+		return cmd_exec(argc, argv);
+	if (!strcmp(cmd, "logs"))
+		return cmd_logs(argc, argv);
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help"))
+		return usage(stdout, 0);
+	fprintf(stderr, "cpfixture: unknown command \"%s\" (want up, down, exec or logs)\n", cmd);
+	return 2;
+}

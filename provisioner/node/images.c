@@ -1,0 +1,173 @@
+/*
+ * images.c — kubeadm's image names (asked of the pinned kubeadm) mapped to the programs we
+ * have: each image is a rootfs holding one program where the upstream image keeps it.
+ */
+#include "images.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "oci_image.h"
+#include "supervise.h"
+
+/* An upstream image: the repository's last path component → program(s) and where they go.
+ * (A "build_one" file keeps its name unless `as` renames it.) */
+struct recipe {
+	const char *repo; /* "kube-apiserver", "etcd", "coredns", … */
+	const char *programs[3];
+	const char *dest_dir; /* in the image */
+	const char *entry;    /* NULL: no entrypoint (kubeadm manifests give the command) */
+};
+
+static const struct recipe recipes[] = {
+    {"kube-apiserver", {"kube-apiserver"}, "/usr/local/bin", NULL},
+    {"kube-controller-manager", {"kube-controller-manager"}, "/usr/local/bin", NULL},
+    {"kube-scheduler", {"kube-scheduler"}, "/usr/local/bin", NULL},
+    {"kube-proxy", {"kube-proxy"}, "/usr/local/bin", NULL},
+    {"etcd", {"etcd", "etcdctl"}, "/usr/local/bin", NULL},
+    {"coredns", {"coredns"}, "", "/coredns"},
+};
+
+static int build_one(const struct node_images_options *o, struct node_images *out, const char *name,
+		     const char *archive_base, const char *const *files, const char *const *as,
+		     const char *dest_dir, const char *const *entry, const char *user, bool reuse)
+{
+	if (out->n == NODE_IMAGES_MAX)
+		return -ENOSPC;
+	char archive[PATH_MAX], work[PATH_MAX], rootfs[PATH_MAX], dest[PATH_MAX], err[512];
+	fs_path(archive, sizeof(archive), "%s/%s.oci.tar", o->out_dir, archive_base);
+	snprintf(out->names[out->n], sizeof(out->names[0]), "%s", name);
+	snprintf(out->archives[out->n], sizeof(out->archives[0]), "%s", archive);
+	out->n++;
+	if (reuse && access(archive, R_OK) == 0) {
+		plog_info(o->log, "image reused", "image=%s archive=%s", name, archive);
+		return 0;
+	}
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fs_path(work, sizeof(work), "%s/%s.work.%d", o->out_dir, archive_base, (int)getpid());
+	fs_rmtree(work);
+	fs_path(rootfs, sizeof(rootfs), "%s/rootfs%s", work, dest_dir);
+	int rc = fs_mkdirs(rootfs, 0755);
+	fs_path(dest, sizeof(dest), "%s/scratch", work);
+	if (!rc)
+		rc = fs_mkdirs(dest, 0755);
+	for (size_t i = 0; !rc && files[i]; i++) {
+		const char *base = strrchr(files[i], '/');
+		base = as ? as[i] : base ? base + 1 : files[i];
+		fs_path(dest, sizeof(dest), "%s/%s", rootfs, base);
+		rc = fs_copy(files[i], dest, 0755);
+		if (rc)
+			plog_error(o->log, "cannot copy a program into an image",
+				   "image=%s program=%s "
+				   "error=\"%s\"",
+				   name, files[i], strerror(-rc));
+	}
+	/* A tmp directory most programs expect. */
+	fs_path(dest, sizeof(dest), "%s/rootfs/tmp", work);
+	if (!rc)
+		rc = fs_mkdirs(dest, 01777);
+	char tmp_archive[PATH_MAX + 24];
+	snprintf(tmp_archive, sizeof(tmp_archive), "%s.%d.tmp", archive, (int)getpid());
+	if (!rc) {
+		fs_path(rootfs, sizeof(rootfs), "%s/rootfs", work);
+		fs_path(dest, sizeof(dest), "%s/scratch", work);
+		struct oci_image_spec spec = {
+		    .rootfs = rootfs, .name = name, .entrypoint = entry, .user = user};
+		unlink(tmp_archive);
+		rc = oci_image_build(&spec, tmp_archive, dest, err, sizeof(err));
+		if (rc)
+			plog_error(o->log, "image build failed", "image=%s reason=\"%s\"", name,
+				   err);
+		else if (rename(tmp_archive, archive) < 0)
+			rc = -errno;
+	}
+	fs_rmtree(work);
+	if (!rc)
+		plog_info(o->log, "image built", "image=%s archive=%s seconds=%.2f", name, archive,
+			  sv_elapsed(&t0));
+	return rc;
+}
+
+/* `kubeadm config images list --kubernetes-version V` into list (one name per line). */
+static int kubeadm_images(const struct node_images_options *o, char *list, size_t len)
+{
+	char kubeadm[PATH_MAX], out[PATH_MAX];
+	fs_path(kubeadm, sizeof(kubeadm), "%s/kubeadm", o->bindir);
+	fs_path(out, sizeof(out), "%s/kubeadm-images.txt", o->out_dir);
+	char *argv[] = {
+	    kubeadm, "config", "images", "list", "--kubernetes-version", (char *)o->k8s_version,
+	    NULL};
+	struct sv_spec spec = {.name = "kubeadm", .argv = argv, .log_path = out};
+	unlink(out);
+	int rc = sv_run(&spec, 60000, NULL);
+	FILE *f = fopen(out, "re");
+	size_t n = f ? fread(list, 1, len - 1, f) : 0;
+	if (f)
+		fclose(f);
+	list[n] = '\0';
+	if (rc || !strstr(list, "/pause:")) {
+		plog_error(o->log, "kubeadm config images list failed", "kubeadm=%s output=%s",
+			   kubeadm, out);
+		return rc ? rc : -EIO;
+	}
+	return 0;
+}
+
+int node_images_build(const struct node_images_options *o, struct node_images *out)
+{
+	memset(out, 0, sizeof(*out));
+	char list[4096];
+	int rc = kubeadm_images(o, list, sizeof(list));
+	if (rc)
+		return rc;
+	for (char *save = NULL, *line = strtok_r(list, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		const char *slash = strrchr(line, '/');
+		const char *colon = strrchr(line, ':');
+		if (!slash || !colon || colon < slash)
+			continue;
+		char repo[64];
+		snprintf(repo, sizeof(repo), "%.*s", (int)(colon - slash - 1), slash + 1);
+		if (!strcmp(repo, "pause")) {
+			snprintf(out->pause_name, sizeof(out->pause_name), "%s", line);
+			static const char *const entry[] = {"/pause", NULL};
+			const char *files[] = {o->pause_bin, NULL};
+			static const char *const as[] = {"pause"};
+			if ((rc = build_one(o, out, line, "pause", files, as, "", entry,
+					    "65535:65535", false)))
+				return rc;
+			continue;
+		}
+		if (!o->kubeadm_images)
+			continue;
+		for (size_t i = 0; i < sizeof(recipes) / sizeof(recipes[0]); i++) {
+			const struct recipe *r = &recipes[i];
+			if (strcmp(r->repo, repo))
+				continue;
+			char paths[3][PATH_MAX];
+			const char *files[4] = {0};
+			for (size_t j = 0; j < 3 && r->programs[j]; j++) {
+				fs_path(paths[j], sizeof(paths[j]), "%s/%s", o->bindir,
+					r->programs[j]);
+				files[j] = paths[j];
+			}
+			const char *entry[] = {r->entry, NULL};
+			char base[128];
+			snprintf(base, sizeof(base), "%s-%s", repo, colon + 1);
+			if ((rc = build_one(o, out, line, base, files, NULL, r->dest_dir,
+					    r->entry ? entry : NULL, NULL, true)))
+				return rc;
+		}
+	}
+	static const char *const httpd_entry[] = {"/httpd", NULL};
+	const char *files[] = {o->httpd_bin, NULL};
+	static const char *const as[] = {"httpd"};
+	return build_one(o, out, NODE_HTTPD_IMAGE, "httpd", files, as, "", httpd_entry,
+			 "65534:65534", false);
+}

@@ -1,0 +1,103 @@
+# lib.sh — shared by the control-plane tests: start a real control plane with cpfixture, tear
+# it down on every exit path (printing every process log when the test failed), and small
+# helpers to run commands inside a node. Sourced, not run.
+#
+# Tests that need their own cleanup define a function `test_cleanup` (run first, on every exit)
+# rather than setting their own EXIT trap, which would replace the teardown here.
+#
+# Needs: CPFIXTURE (path of the cpfixture program) and UPSTREAM_BUILD (upstream/build.sh), both
+# set by CMake. Exit code 77 = skipped (ctest SKIP_RETURN_CODE), with the reason printed.
+set -euo pipefail
+
+skip() {
+	echo "SKIPPED: $*"
+	exit 77
+}
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+step() { printf '%s [%6.1fs] %s\n' "--" "$(elapsed "$T_START")" "$*"; }
+now() { date +%s.%N; }
+elapsed() { echo "$(now) - $1" | bc; }
+T_START=$(now)
+
+[ "$(id -u)" = 0 ] || skip "needs root (network and mount namespaces)"
+: "${CPFIXTURE:?CPFIXTURE is not set (run through ctest)}"
+: "${UPSTREAM_BUILD:?UPSTREAM_BUILD is not set (run through ctest)}"
+BINDIR=${VIPD_UPSTREAM_BIN:-$("$UPSTREAM_BUILD" --print-bindir)}
+for p in kube-apiserver etcd etcdctl kubeadm kubectl kube-vip; do
+	[ -x "$BINDIR/$p" ] || skip "upstream program $BINDIR/$p is not built: run 'cmake --build build --target upstream' (or upstream/build.sh)"
+done
+command -v curl >/dev/null || skip "curl is not installed"
+
+WORK=$(mktemp -d /tmp/vipd-cptest.XXXXXX)
+D="$WORK/cp"
+CP_PID=
+
+teardown() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if declare -F test_cleanup >/dev/null; then test_cleanup || true; fi
+	if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+		echo "==== test failed (exit $rc): cpfixture output ===="
+		cat "$WORK/cpfixture.log" 2>/dev/null || true
+		if [ -d "$D" ]; then
+			echo "==== process logs ===="
+			"$CPFIXTURE" logs --dir "$D" --lines 60 || true
+		fi
+	fi
+	if [ -n "$CP_PID" ]; then
+		"$CPFIXTURE" down --dir "$D" || true
+		wait "$CP_PID" 2>/dev/null || true
+	fi
+	rm -rf "$WORK"
+	exit "$rc"
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+# fixture_up ARGS… — starts `cpfixture up` in the background and waits until it is ready.
+fixture_up() {
+	local t0
+	t0=$(now)
+	"$CPFIXTURE" up --dir "$D" --bindir "$BINDIR" "$@" >"$WORK/cpfixture.log" 2>&1 &
+	CP_PID=$!
+	while [ ! -f "$D/ready" ]; do
+		kill -0 "$CP_PID" 2>/dev/null || fail "cpfixture up exited before the control plane was ready"
+		[ "$(echo "$(elapsed "$t0") > 600" | bc)" = 1 ] && fail "control plane not ready after 600 s"
+		sleep 0.2
+	done
+	CP_SECONDS=$(printf %.1f "$(elapsed "$t0")")
+	step "control plane up ($*) in ${CP_SECONDS}s: $(grep 'msg="control plane ready"' "$WORK/cpfixture.log")"
+	VERSION=$(state version)
+	VIP=$(state vip)
+}
+
+# state KEY — a value from the fixture's state file.
+state() { awk -v k="$1" '$1 == k { print $2; exit }' "$D/state"; }
+# nodes — the control-plane node names, in order.
+nodes() { awk '$1 == "node" { print $2 }' "$D/state"; }
+# on NODE CMD… — runs CMD in the node's namespaces (its /etc/kubernetes is the node's).
+on() {
+	local node=$1
+	shift
+	"$CPFIXTURE" exec --dir "$D" --node "$node" -- "$@"
+}
+# kc NODE ARGS… — kubectl against that node's own apiserver.
+kc() {
+	local node=$1
+	shift
+	on "$node" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"
+}
+pid_of() { cat "$D/nodes/$1/run/$2.pid"; }
+# retry SECONDS CMD… — runs CMD until it succeeds or SECONDS pass.
+retry() {
+	local limit=$1 t0
+	shift
+	t0=$(now)
+	until "$@"; do
+		[ "$(echo "$(elapsed "$t0") > $limit" | bc)" = 1 ] && return 1
+		sleep 0.2
+	done
+}
