@@ -21,6 +21,7 @@ static const struct subcommand subcommands[] = {
     {"vip", cmd_vip, "add, delete or show the VIP on an interface"},
     {"announce", cmd_announce, "send gratuitous ARP / unsolicited NA for an address"},
     {"monitor", cmd_monitor, "print VIP and link changes made behind vipd's back"},
+    {"elect", cmd_elect, "join a leader election (Lease or etcd) and print each change"},
 };
 
 static void usage(FILE *out)

@@ -110,7 +110,8 @@ Test(monitor, ipv4_vip_removed_behind_our_back, .init = setup, .fini = teardown)
 
 Test(monitor, ipv6_vip_removed_behind_our_back, .init = setup, .fini = teardown)
 {
-	check_removal_by_someone_else("2001:db8::100/128", "ip addr del 2001:db8::100/128 dev eth0");
+	check_removal_by_someone_else("2001:db8::100/128",
+				      "ip addr del 2001:db8::100/128 dev eth0");
 }
 
 Test(monitor, link_down_and_up, .init = setup, .fini = teardown)

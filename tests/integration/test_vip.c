@@ -33,8 +33,7 @@ static void teardown(void)
 static json_t *ip_addr_info(const char *local)
 {
 	char out[16384];
-	cr_assert_eq(testns_capture(&lan.host[0], out, sizeof(out), "ip -j addr show dev eth0"),
-		     0);
+	cr_assert_eq(testns_capture(&lan.host[0], out, sizeof(out), "ip -j addr show dev eth0"), 0);
 	json_error_t jerr;
 	json_t *root = json_loads(out, 0, &jerr);
 	cr_assert_not_null(root, "ip -j output: %s", jerr.text);

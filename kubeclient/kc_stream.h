@@ -1,0 +1,54 @@
+/*
+ * kc_stream — splits a watch stream into events: newline-delimited JSON, as the apiserver
+ * (and etcd's gateway) write them, arriving in chunks that may cut an event anywhere,
+ * including inside a UTF-8 sequence or a "\r\n".
+ *
+ * Lines can be long (a big object in one event): the buffer grows up to a limit, and a scan
+ * offset makes the cost linear however the line is split.
+ *
+ * Owns: framing and decoding of one watch event. Must not touch: I/O.
+ */
+#ifndef VIPD_KC_STREAM_H
+#define VIPD_KC_STREAM_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define KC_STREAM_MAX_LINE (64u << 20)
+
+struct kc_stream {
+	char *buf;
+	size_t len, cap;
+	size_t scanned; /* bytes of buf already known to hold no '\n' */
+	size_t max_line;
+};
+
+/* Called per complete line (without the newline, trailing '\r' removed, never empty). A
+ * negative return stops feeding and is returned by kc_stream_feed. */
+typedef int (*kc_line_fn)(void *arg, const char *line, size_t len);
+
+void kc_stream_init(struct kc_stream *s, size_t max_line); /* 0 = KC_STREAM_MAX_LINE */
+/* Returns 0, the callback's negative value, -EMSGSIZE (a line over max_line) or -ENOMEM.
+ * After an error the stream must be reset. */
+int kc_stream_feed(struct kc_stream *s, const char *data, size_t n, kc_line_fn fn, void *arg);
+/* Bytes of an unfinished line (a stream that ended mid-event is truncated). */
+size_t kc_stream_pending(const struct kc_stream *s);
+void kc_stream_reset(struct kc_stream *s);
+void kc_stream_free(struct kc_stream *s);
+
+enum kc_event_type {
+	KC_EV_ADDED,
+	KC_EV_MODIFIED,
+	KC_EV_DELETED,
+	KC_EV_BOOKMARK,
+	KC_EV_ERROR,
+};
+
+/* Decodes one Kubernetes watch event line: {"type":..., "object":{...}}. On success *object is
+ * a new reference (an object). Returns 0 or -EBADMSG with `why`. Pure. */
+int kc_watch_event_decode(const char *line, size_t len, enum kc_event_type *type, json_t **object,
+			  char *why, size_t why_len);
+
+const char *kc_event_type_name(enum kc_event_type t);
+
+#endif

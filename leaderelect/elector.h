@@ -1,0 +1,86 @@
+/*
+ * elector — what vipd needs from any election backend (Lease or etcd), so the daemon and
+ * `vipd elect` drive both the same way:
+ *
+ *   callbacks  started leading / stopped leading / new leader observed / released
+ *   query      elector_is_leader(): leader *as of now*, by the monotonic clock — call it
+ *              before every announcement; it turns false the instant the renew deadline
+ *              passes, even if the event loop has not run since
+ *   shutdown   elector_shutdown() stops campaigning and fires stopped-leading at once; the
+ *              caller undoes its duties (removes the VIP) and then calls
+ *              elector_duties_undone(), which releases the lock (like client-go's
+ *              ReleaseOnCancel) and ends with the `released` callback
+ *   loop       both backends run on a kc_client: its fds and kc_client_timeout_ms() cover
+ *              the elector's own timers too
+ *
+ * Owns: the backend-neutral interface. Must not touch: backend internals.
+ */
+#ifndef VIPD_ELECTOR_H
+#define VIPD_ELECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct elector_callbacks {
+	void (*started_leading)(void *arg);
+	void (*stopped_leading)(void *arg, const char *reason);
+	void (*new_leader)(void *arg, const char *identity); /* "" = nobody holds it */
+	void (*released)(void *arg); /* after shutdown: the lock is released (or was not ours) */
+	void *arg;
+};
+
+/* Request counters, for "how many API requests per second does a follower make". */
+struct elector_stats {
+	uint64_t reads, writes, conflicts, errors, watch_events;
+	uint64_t acquisitions, step_downs;
+};
+
+struct elector_ops {
+	bool (*is_leader)(void *impl);
+	void (*shutdown)(void *impl);
+	void (*duties_undone)(void *impl);
+	void (*stats)(void *impl, struct elector_stats *out);
+	void (*free)(void *impl);
+};
+
+struct elector {
+	const struct elector_ops *ops;
+	void *impl;
+};
+
+static inline bool elector_is_leader(const struct elector *e)
+{
+	return e->ops->is_leader(e->impl);
+}
+
+static inline void elector_shutdown(struct elector *e)
+{
+	e->ops->shutdown(e->impl);
+}
+
+static inline void elector_duties_undone(struct elector *e)
+{
+	e->ops->duties_undone(e->impl);
+}
+
+static inline void elector_stats(const struct elector *e, struct elector_stats *out)
+{
+	e->ops->stats(e->impl, out);
+}
+
+static inline void elector_free(struct elector *e)
+{
+	if (e->ops)
+		e->ops->free(e->impl);
+	e->ops = NULL;
+	e->impl = NULL;
+}
+
+/* CLOCK_BOOTTIME in nanoseconds: keeps counting while the machine is suspended, as the other
+ * candidates' clocks do. Never the wall clock. */
+int64_t elector_now_ns(void);
+/* Wall clock in microseconds, only for timestamps written for people (MicroTime). */
+int64_t elector_wall_us(void);
+
+#endif

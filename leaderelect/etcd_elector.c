@@ -1,0 +1,659 @@
+/*
+ * etcd_elector.c — the etcd backend's state machine and I/O (see etcd_elector.h for the
+ * protocol and its safety argument). One main request at a time, plus the watch stream and a
+ * best-effort revoke of a lease we no longer need.
+ */
+#include "etcd_elector.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etcd_gw.h"
+#include "kc_stream.h"
+
+#define NS_PER_MS 1000000LL
+
+enum phase {
+	PH_RANGE,    /* learn who holds the key (and where to watch from) */
+	PH_GRANT,    /* get an etcd lease to campaign with */
+	PH_CAMPAIGN, /* the create_revision == 0 txn */
+	PH_FOLLOW,   /* someone else holds it: wait for the watch to show it deleted */
+	PH_LEAD,     /* keep-alive every retryPeriod */
+};
+
+/* C_CONFIRM: the linearizable read of our key that follows every successful keep-alive. */
+enum call_kind { C_RANGE, C_GRANT, C_TXN, C_KEEPALIVE, C_CONFIRM, C_REVOKE };
+
+struct etcd_elector {
+	struct le_config cfg;
+	char key[LE_NAMESPACE_MAX + LE_NAME_MAX + 2];
+	struct kc_client *kc;
+	char **endpoints;
+	size_t n_endpoints, cur;
+	struct elector_callbacks cb;
+
+	enum phase phase;
+	int64_t next_at; /* no main request before this (back-off after an error) */
+	struct kc_call *call;
+	enum call_kind call_kind;
+	int64_t call_sent;
+
+	int64_t lease_id;
+	int64_t lease_sent; /* send time of the grant or last successful keep-alive */
+	int64_t last_ka;    /* send time of the last keep-alive attempt */
+	int64_t
+	    ka_ok_sent; /* send time of a keep-alive that succeeded, awaiting its confirmation */
+	bool confirm_due;
+	bool leading;
+	char holder[LEASE_HOLDER_MAX];
+	bool holder_known;
+
+	struct kc_call *wcall;
+	struct kc_stream ws;
+	int64_t watch_rev;
+	bool watch_live;
+	bool need_range; /* the watch must be (re)started from a fresh range */
+	int64_t watch_backoff_ms;
+	struct kc_timer wtimer;
+
+	struct kc_call *rcall; /* best-effort revoke */
+	struct kc_timer timer;
+
+	bool shutting_down, duties_undone, released_reported;
+	struct elector_stats stats;
+	bool in_step, step_again;
+};
+
+static void step(struct etcd_elector *ee);
+
+static int64_t now_ns(void)
+{
+	return elector_now_ns();
+}
+
+static long req_timeout_ms(const struct etcd_elector *ee)
+{
+	int64_t t = ee->cfg.t.renew_ms / 2;
+	return (long)(t > ee->cfg.t.retry_ms ? t : ee->cfg.t.retry_ms);
+}
+
+static void set_holder(struct etcd_elector *ee, const char *h)
+{
+	if (ee->holder_known && !strcmp(ee->holder, h))
+		return;
+	ee->holder_known = true;
+	snprintf(ee->holder, sizeof(ee->holder), "%s", h);
+	if (ee->cb.new_leader)
+		ee->cb.new_leader(ee->cb.arg, h);
+}
+
+static void start_leading(struct etcd_elector *ee)
+{
+	ee->leading = true;
+	ee->stats.acquisitions++;
+	if (ee->cb.started_leading)
+		ee->cb.started_leading(ee->cb.arg);
+}
+
+static void revoke_done(void *arg, const struct kc_result *res)
+{
+	(void)res;
+	((struct etcd_elector *)arg)->rcall = NULL;
+}
+
+/* Drops our lease (and with it our key, if it still exists). Fire and forget: if it fails the
+ * lease expires by itself after its TTL. */
+static void drop_lease(struct etcd_elector *ee)
+{
+	if (!ee->lease_id)
+		return;
+	if (!ee->rcall) {
+		json_t *body = etcd_lease_id_body(ee->lease_id);
+		struct kc_request req = {.method = "POST",
+					 .path = "/v3/lease/revoke",
+					 .body = body,
+					 .timeout_ms = req_timeout_ms(ee),
+					 .done = revoke_done,
+					 .arg = ee};
+		if (body)
+			kc_call_start(ee->kc, &req, &ee->rcall);
+		json_decref(body);
+	}
+	ee->lease_id = 0;
+}
+
+static void stop_leading(struct etcd_elector *ee, const char *why)
+{
+	if (!ee->leading)
+		return;
+	ee->leading = false;
+	ee->stats.step_downs++;
+	if (ee->cb.stopped_leading)
+		ee->cb.stopped_leading(ee->cb.arg, why);
+}
+
+/* Transport trouble: the next request goes to the next endpoint. */
+static void maybe_rotate(struct etcd_elector *ee, const struct kc_result *res)
+{
+	bool rotate = res->err.kind == KC_ERR_TRANSPORT || res->err.kind == KC_ERR_TIMEOUT ||
+		      (res->err.kind == KC_ERR_STATUS && res->err.code >= 500);
+	if (!rotate || ee->n_endpoints < 2)
+		return;
+	ee->cur = (ee->cur + 1) % ee->n_endpoints;
+	kc_client_set_server(ee->kc, ee->endpoints[ee->cur]);
+	kc_client_log(ee->kc, KC_LOG_INFO, "switching etcd endpoint", "endpoint=%s",
+		      ee->endpoints[ee->cur]);
+}
+
+static void fail_later(struct etcd_elector *ee, const char *what, const struct kc_result *res,
+		       const char *why)
+{
+	char eb[320];
+	ee->stats.errors++;
+	kc_client_log(ee->kc, KC_LOG_WARN, "etcd request failed", "key=%s request=%s error=\"%s\"",
+		      ee->key, what, why ? why : kc_error_str(&res->err, eb, sizeof(eb)));
+	if (res)
+		maybe_rotate(ee, res);
+	ee->next_at = now_ns() + ee->cfg.t.retry_ms * NS_PER_MS;
+}
+
+/* ---- watch ---- */
+
+static void start_watch(struct etcd_elector *ee, int64_t rev);
+
+static void watch_retry(void *arg)
+{
+	struct etcd_elector *ee = arg;
+	ee->need_range = true;
+	step(ee);
+}
+
+/* The key as the watch (or a range) shows it now. */
+static void observe_key(struct etcd_elector *ee, const struct etcd_kv *kv)
+{
+	if (!kv->present) {
+		set_holder(ee, "");
+		if (ee->leading) {
+			stop_leading(ee, "the key was deleted");
+			drop_lease(ee);
+		}
+		if (ee->phase == PH_FOLLOW || ee->phase == PH_LEAD || ee->phase == PH_RANGE)
+			ee->phase = PH_GRANT; /* campaign at once */
+		ee->next_at = 0;
+		return;
+	}
+	set_holder(ee, kv->value);
+	bool ours =
+	    !strcmp(kv->value, ee->cfg.identity) && kv->lease == ee->lease_id && ee->lease_id != 0;
+	if (ee->leading && !ours) {
+		stop_leading(ee, "the key names another holder or lease");
+		drop_lease(ee);
+	}
+	if (!ours && (ee->phase == PH_LEAD || ee->phase == PH_RANGE))
+		ee->phase = PH_FOLLOW;
+}
+
+static void deadline_check(struct etcd_elector *ee)
+{
+	if (ee->leading && now_ns() >= ee->lease_sent + ee->cfg.t.renew_ms * NS_PER_MS) {
+		stop_leading(ee, "no keep-alive succeeded within renewDeadline");
+		drop_lease(ee);
+		ee->phase = PH_RANGE;
+	}
+}
+
+static int watch_line(void *arg, const char *line, size_t len)
+{
+	struct etcd_elector *ee = arg;
+	deadline_check(ee);
+	struct etcd_watch_msg m;
+	char why[256];
+	if (etcd_watch_parse(line, len, ee->key, &m, why, sizeof(why)) < 0) {
+		kc_client_log(ee->kc, KC_LOG_WARN, "bad etcd watch message", "key=%s error=\"%s\"",
+			      ee->key, why);
+		return -EBADMSG;
+	}
+	if (m.revision >= ee->watch_rev)
+		ee->watch_rev = m.revision + 1;
+	if (m.canceled || m.compact_revision > 0) {
+		kc_client_log(ee->kc, KC_LOG_INFO, "etcd watch cancelled; reading the key again",
+			      "key=%s compact_revision=%lld", ee->key,
+			      (long long)m.compact_revision);
+		return -ESTALE;
+	}
+	if (m.last != ETCD_EV_NONE) {
+		ee->stats.watch_events++;
+		observe_key(ee, &m.kv);
+		step(ee);
+	}
+	return 0;
+}
+
+static int watch_data(void *arg, const char *data, size_t len)
+{
+	struct etcd_elector *ee = arg;
+	return kc_stream_feed(&ee->ws, data, len, watch_line, ee);
+}
+
+static void watch_open(void *arg)
+{
+	struct etcd_elector *ee = arg;
+	ee->watch_live = true;
+	ee->watch_backoff_ms = ee->cfg.t.retry_ms / 4 + 1;
+}
+
+static void watch_done(void *arg, const struct kc_result *res)
+{
+	struct etcd_elector *ee = arg;
+	char eb[320];
+	ee->wcall = NULL;
+	ee->watch_live = false;
+	kc_stream_reset(&ee->ws);
+	if (ee->shutting_down)
+		return;
+	kc_client_log(ee->kc, KC_LOG_INFO, "etcd watch ended; restarting", "key=%s error=\"%s\"",
+		      ee->key, kc_error_str(&res->err, eb, sizeof(eb)));
+	maybe_rotate(ee, res);
+	int64_t b = ee->watch_backoff_ms;
+	int64_t delay = b / 2 + kc_client_rand(ee->kc, (uint32_t)(b / 2 + 1));
+	ee->watch_backoff_ms = b * 2 > ee->cfg.t.retry_ms * 4 ? ee->cfg.t.retry_ms * 4 : b * 2;
+	kc_timer_arm(ee->kc, &ee->wtimer, delay, watch_retry, ee);
+}
+
+static void start_watch(struct etcd_elector *ee, int64_t rev)
+{
+	if (ee->wcall) {
+		kc_call_cancel(ee->kc, ee->wcall);
+		ee->wcall = NULL;
+		ee->watch_live = false;
+	}
+	kc_stream_reset(&ee->ws);
+	ee->watch_rev = rev;
+	json_t *body = etcd_watch_body(ee->key, rev);
+	struct kc_request req = {.method = "POST",
+				 .path = "/v3/watch",
+				 .body = body,
+				 .timeout_ms =
+				     24L * 3600 * 1000, /* a stream; liveness via the lease */
+				 .done = watch_done,
+				 .data = watch_data,
+				 .open = watch_open,
+				 .arg = ee};
+	int r = body ? kc_call_start(ee->kc, &req, &ee->wcall) : -ENOMEM;
+	json_decref(body);
+	if (r < 0)
+		kc_timer_arm(ee->kc, &ee->wtimer, ee->cfg.t.retry_ms, watch_retry, ee);
+}
+
+/* ---- main requests ---- */
+
+static void main_done(void *arg, const struct kc_result *res)
+{
+	struct etcd_elector *ee = arg;
+	int64_t now = now_ns(), sent = ee->call_sent;
+	ee->call = NULL;
+	deadline_check(ee);
+	char why[320];
+	struct etcd_kv kv;
+	int64_t rev, ttl, id;
+	bool ok = res->err.kind == KC_OK && res->body;
+
+	switch (ee->call_kind) {
+	case C_RANGE:
+		ee->stats.reads++;
+		if (!ok || etcd_range_parse(res->body, &rev, &kv, why, sizeof(why)) < 0) {
+			fail_later(ee, "range", res, ok ? why : NULL);
+			break;
+		}
+		ee->need_range = false;
+		start_watch(ee, rev + 1);
+		observe_key(ee, &kv);
+		if (ee->phase == PH_RANGE)
+			ee->phase = kv.present ? PH_FOLLOW : PH_GRANT;
+		break;
+	case C_GRANT:
+		ee->stats.writes++;
+		if (!ok || etcd_grant_parse(res->body, &id, &ttl, why, sizeof(why)) < 0) {
+			fail_later(ee, "lease grant", res, ok ? why : NULL);
+			ee->phase = PH_RANGE;
+			break;
+		}
+		ee->lease_id = id;
+		ee->lease_sent = sent;
+		ee->phase = PH_CAMPAIGN;
+		break;
+	case C_TXN: {
+		ee->stats.writes++;
+		bool won;
+		if (!ok || etcd_txn_parse(res->body, &won, &rev, &kv, why, sizeof(why)) < 0) {
+			/* Outcome unknown: give the lease up, which deletes the key if we won. */
+			fail_later(ee, "campaign txn", res, ok ? why : NULL);
+			drop_lease(ee);
+			ee->phase = PH_RANGE;
+			break;
+		}
+		if (won && now < ee->lease_sent + ee->cfg.t.renew_ms * NS_PER_MS &&
+		    !ee->shutting_down) {
+			ee->phase = PH_LEAD;
+			ee->last_ka = ee->lease_sent;
+			set_holder(ee, ee->cfg.identity);
+			start_leading(ee);
+		} else if (won) {
+			drop_lease(ee); /* won too late to be safe: give it back */
+			ee->phase = PH_RANGE;
+		} else {
+			ee->stats.conflicts++;
+			drop_lease(ee);
+			if (kv.present) {
+				set_holder(ee, kv.value);
+				ee->phase = PH_FOLLOW;
+			} else {
+				ee->phase = PH_GRANT; /* deleted in between */
+			}
+		}
+		if (!ee->wcall || ee->need_range) {
+			if (won)
+				ee->need_range = true; /* ranges and (re)starts the watch */
+			else
+				start_watch(ee, rev + 1);
+		}
+		break;
+	}
+	case C_KEEPALIVE:
+		ee->stats.writes++;
+		if (!ok || etcd_keepalive_parse(res->body, &ttl, why, sizeof(why)) < 0) {
+			char eb[320];
+			ee->stats.errors++;
+			kc_client_log(ee->kc, KC_LOG_WARN, "etcd keep-alive failed",
+				      "key=%s error=\"%s\"", ee->key,
+				      ok ? why : kc_error_str(&res->err, eb, sizeof(eb)));
+			maybe_rotate(ee, res);
+			break; /* next tick; the deadline check steps down in time */
+		}
+		if (ttl <= 0) {
+			stop_leading(ee, "the etcd lease expired");
+			ee->lease_id = 0;
+			ee->phase = PH_RANGE;
+			break;
+		}
+		/* A member that has lost its quorum may still renew for up to an election timeout:
+		 * the renewal counts only once a linearizable read (which needs a quorum) after it
+		 * shows the key still ours. */
+		ee->ka_ok_sent = sent;
+		ee->confirm_due = true;
+		break;
+	case C_CONFIRM:
+		ee->stats.reads++;
+		if (!ok || etcd_range_parse(res->body, &rev, &kv, why, sizeof(why)) < 0) {
+			char eb[320];
+			ee->stats.errors++;
+			kc_client_log(ee->kc, KC_LOG_WARN,
+				      "etcd quorum read failed; renewal not counted",
+				      "key=%s error=\"%s\"", ee->key,
+				      ok ? why : kc_error_str(&res->err, eb, sizeof(eb)));
+			maybe_rotate(ee, res);
+			break;
+		}
+		observe_key(ee, &kv);
+		if (ee->leading && ee->ka_ok_sent > ee->lease_sent)
+			ee->lease_sent = ee->ka_ok_sent;
+		break;
+	case C_REVOKE:
+		/* Release on shutdown: done whatever the answer (the lease expires anyway). */
+		ee->lease_id = 0;
+		break;
+	}
+	step(ee);
+}
+
+static int start_main(struct etcd_elector *ee, enum call_kind kind, int64_t now)
+{
+	json_t *body = NULL;
+	const char *path = NULL;
+	switch (kind) {
+	case C_RANGE:
+		path = "/v3/kv/range";
+		body = etcd_range_body(ee->key);
+		break;
+	case C_GRANT:
+		path = "/v3/lease/grant";
+		body = etcd_grant_body(ee->cfg.t.lease_ms / 1000);
+		break;
+	case C_TXN:
+		path = "/v3/kv/txn";
+		body = etcd_campaign_body(ee->key, ee->cfg.identity, ee->lease_id);
+		break;
+	case C_KEEPALIVE:
+		path = "/v3/lease/keepalive";
+		body = etcd_lease_id_body(ee->lease_id);
+		ee->last_ka = now;
+		break;
+	case C_CONFIRM:
+		path = "/v3/kv/range";
+		body = etcd_range_body(ee->key);
+		ee->confirm_due = false;
+		break;
+	case C_REVOKE:
+		path = "/v3/lease/revoke";
+		body = etcd_lease_id_body(ee->lease_id);
+		break;
+	}
+	if (!body)
+		return -ENOMEM;
+	struct kc_request req = {.method = "POST",
+				 .path = path,
+				 .body = body,
+				 .timeout_ms = req_timeout_ms(ee),
+				 .done = main_done,
+				 .arg = ee};
+	ee->call_kind = kind;
+	ee->call_sent = now; /* before the request exists: the safe side of the deadline */
+	int r = kc_call_start(ee->kc, &req, &ee->call);
+	json_decref(body);
+	return r;
+}
+
+static void timer_fired(void *arg)
+{
+	step(arg);
+}
+
+static void step(struct etcd_elector *ee)
+{
+	if (ee->in_step) {
+		ee->step_again = true;
+		return;
+	}
+	ee->in_step = true;
+	do {
+		ee->step_again = false;
+		int64_t now = now_ns();
+		int64_t renew_ns = ee->cfg.t.renew_ms * NS_PER_MS;
+		int64_t wake = INT64_MAX;
+		deadline_check(ee);
+		if (ee->leading)
+			wake = ee->lease_sent + renew_ns;
+
+		enum call_kind next = C_RANGE;
+		bool want = false;
+		if (ee->shutting_down) {
+			if (ee->duties_undone && !ee->call) {
+				if (ee->lease_id) {
+					next = C_REVOKE;
+					want = true;
+				} else if (!ee->released_reported) {
+					ee->released_reported = true;
+					if (ee->cb.released)
+						ee->cb.released(ee->cb.arg);
+				}
+			}
+		} else if (!ee->call && now < ee->next_at) {
+			wake = wake < ee->next_at ? wake : ee->next_at;
+		} else if (!ee->call) {
+			switch (ee->phase) {
+			case PH_RANGE:
+				want = true;
+				break;
+			case PH_GRANT:
+				next = C_GRANT;
+				want = true;
+				break;
+			case PH_CAMPAIGN:
+				next = C_TXN;
+				want = true;
+				break;
+			case PH_FOLLOW:
+				/* Without a live watch, poll like client-go does. */
+				if (ee->need_range || !ee->watch_live) {
+					int64_t at = ee->need_range ? now : ee->next_at;
+					if (now >= at) {
+						want = true;
+						ee->next_at = now + ee->cfg.t.retry_ms * NS_PER_MS;
+					}
+				}
+				if (!want && !ee->watch_live && ee->next_at < wake)
+					wake = ee->next_at;
+				break;
+			case PH_LEAD: {
+				int64_t tick = ee->last_ka + ee->cfg.t.retry_ms * NS_PER_MS;
+				if (ee->need_range) {
+					/* Check the key is ours and restart the watch. */
+					want = true;
+				} else if (ee->confirm_due) {
+					next = C_CONFIRM;
+					want = true;
+				} else if (now >= tick) {
+					next = C_KEEPALIVE;
+					want = true;
+				} else if (tick < wake) {
+					wake = tick;
+				}
+				break;
+			}
+			}
+		}
+		if (want && start_main(ee, next, now) < 0) {
+			ee->next_at = now + ee->cfg.t.retry_ms * NS_PER_MS;
+			if (ee->next_at < wake)
+				wake = ee->next_at;
+		}
+		if (wake == INT64_MAX) {
+			kc_timer_disarm(ee->kc, &ee->timer);
+		} else {
+			int64_t ms = (wake - now + NS_PER_MS - 1) / NS_PER_MS;
+			kc_timer_arm(ee->kc, &ee->timer, ms < 0 ? 0 : ms, timer_fired, ee);
+		}
+	} while (ee->step_again);
+	ee->in_step = false;
+}
+
+/* ---- elector interface ---- */
+
+static bool ee_is_leader(void *impl)
+{
+	struct etcd_elector *ee = impl;
+	return ee->leading && !ee->shutting_down &&
+	       now_ns() < ee->lease_sent + ee->cfg.t.renew_ms * NS_PER_MS;
+}
+
+static void ee_shutdown(void *impl)
+{
+	struct etcd_elector *ee = impl;
+	ee->shutting_down = true;
+	stop_leading(ee, "shutting down");
+	step(ee);
+}
+
+static void ee_duties_undone(void *impl)
+{
+	struct etcd_elector *ee = impl;
+	ee->duties_undone = true;
+	step(ee);
+}
+
+static void ee_stats(void *impl, struct elector_stats *out)
+{
+	*out = ((struct etcd_elector *)impl)->stats;
+}
+
+static void ee_free(void *impl)
+{
+	struct etcd_elector *ee = impl;
+	if (ee->call)
+		kc_call_cancel(ee->kc, ee->call);
+	if (ee->wcall)
+		kc_call_cancel(ee->kc, ee->wcall);
+	if (ee->rcall)
+		kc_call_cancel(ee->kc, ee->rcall);
+	kc_timer_disarm(ee->kc, &ee->timer);
+	kc_timer_disarm(ee->kc, &ee->wtimer);
+	kc_stream_free(&ee->ws);
+	for (size_t i = 0; i < ee->n_endpoints; i++)
+		free(ee->endpoints[i]);
+	free(ee->endpoints);
+	free(ee);
+}
+
+static const struct elector_ops etcd_ops = {
+    .is_leader = ee_is_leader,
+    .shutdown = ee_shutdown,
+    .duties_undone = ee_duties_undone,
+    .stats = ee_stats,
+    .free = ee_free,
+};
+
+int etcd_elector_new(const struct etcd_elector_opts *o, struct elector *out, char *why,
+		     size_t why_len)
+{
+	out->ops = NULL;
+	out->impl = NULL;
+	int r = le_timing_validate(&o->cfg->t, why, why_len);
+	if (r < 0)
+		return r;
+	if (!o->n_endpoints) {
+		snprintf(why, why_len, "etcd election: at least one endpoint is required");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < o->n_endpoints; i++) {
+		const char *e = o->endpoints[i];
+		if (strncmp(e, "https://", 8) && strncmp(e, "http://", 7)) {
+			snprintf(why, why_len,
+				 "etcd endpoint \"%.128s\": must start with https:// or http://",
+				 e);
+			return -EINVAL;
+		}
+	}
+	struct etcd_elector *ee = calloc(1, sizeof(*ee));
+	if (!ee)
+		return -ENOMEM;
+	ee->cfg = *o->cfg;
+	ee->kc = o->kc;
+	ee->cb = o->cb;
+	snprintf(ee->key, sizeof(ee->key), "%s-%s", ee->cfg.ns, ee->cfg.name);
+	kc_stream_init(&ee->ws, 1 << 20);
+	ee->watch_backoff_ms = ee->cfg.t.retry_ms / 4 + 1;
+	ee->phase = PH_RANGE;
+	ee->endpoints = calloc(o->n_endpoints, sizeof(char *));
+	out->ops = &etcd_ops;
+	out->impl = ee;
+	if (!ee->endpoints) {
+		elector_free(out);
+		return -ENOMEM;
+	}
+	ee->n_endpoints = o->n_endpoints;
+	for (size_t i = 0; i < o->n_endpoints; i++) {
+		if (!(ee->endpoints[i] = strdup(o->endpoints[i]))) {
+			elector_free(out);
+			return -ENOMEM;
+		}
+	}
+	if ((r = kc_client_set_server(ee->kc, ee->endpoints[0])) < 0) {
+		snprintf(why, why_len, "etcd endpoint \"%s\": cannot use it", ee->endpoints[0]);
+		elector_free(out);
+		return r;
+	}
+	step(ee);
+	return 0;
+}

@@ -1,0 +1,58 @@
+/*
+ * etcd_elector — election on etcd directly, through its v3 JSON gateway (for clusters where
+ * the Kubernetes API is not the thing to depend on). Unlike kube-vip's etcd mode it never
+ * sleeps a TTL after winning and never waits on a partitioned member without a deadline.
+ *
+ *   lock      key "<namespace>-<leasename>", value = identity, bound to an etcd lease with
+ *             TTL = leaseDuration
+ *   campaign  txn: if create_revision(key) == 0 then put(key, identity, lease) else range(key)
+ *   leader    keep-alive every retryPeriod, each confirmed by a quorum read of the key; stops
+ *             leading when no keep-alive sent within the last renewDeadline has been confirmed,
+ *             or when the key is deleted or names another
+ *   follower  watches the key; campaigns the moment it is deleted (release or expiry)
+ *   release   revoke the lease: etcd deletes the key, followers see it at once
+ *
+ * Safety — why two holders cannot act at once:
+ *  1. Only one key exists, and it can only be created when it does not exist (the txn's
+ *     create_revision == 0 compare is evaluated atomically by etcd's linearizable store). So at
+ *     any revision at most one candidate's put has succeeded since the key was last deleted.
+ *  2. The key lives until its lease is revoked or expires. etcd expires a lease no earlier than
+ *     TTL after the last grant/keep-alive it *applied*, which is after we *sent* it. A new
+ *     etcd leader only ever extends remaining TTLs. So the key exists at least until
+ *     t_sent + leaseDuration, where t_sent is the send time of our last successful grant or
+ *     keep-alive.
+ *  3. We act as leader only while now < t_sent + renewDeadline, on CLOCK_BOOTTIME, and
+ *     renewDeadline < leaseDuration. Another candidate can create the key only after it is
+ *     deleted, i.e. after t_sent + leaseDuration > t_sent + renewDeadline: we have stopped
+ *     before it can start. (Clock *rates* must agree within (leaseDuration - renewDeadline) /
+ *     leaseDuration, the same assumption client-go makes.)
+ *  4. A keep-alive counts only once a linearizable range of the key, sent after it, succeeds and
+ *     shows the key still ours. That read needs a quorum (raft ReadIndex); a keep-alive alone
+ *     does not — a member that lost its quorum keeps renewing until its election timeout — so
+ *     a holder cut off from the quorum stops within renewDeadline of losing it.
+ *  5. A holder that sees its key deleted or naming someone else stops at once; a reply that
+ *     arrives after the deadline (process stopped, slow network) never makes us leader.
+ *
+ * Owns: the etcd lease, the key, the watch. Must not touch: Kubernetes objects.
+ */
+#ifndef VIPD_ETCD_ELECTOR_H
+#define VIPD_ETCD_ELECTOR_H
+
+#include <stddef.h>
+
+#include "elector.h"
+#include "kc_client.h"
+#include "le_config.h"
+
+struct etcd_elector_opts {
+	const struct le_config *cfg;  /* copied */
+	struct kc_client *kc;	      /* made with plain_http_json; borrowed */
+	const char *const *endpoints; /* "https://10.0.0.2:2379", ...; rotated on failures */
+	size_t n_endpoints;
+	struct elector_callbacks cb;
+};
+
+int etcd_elector_new(const struct etcd_elector_opts *o, struct elector *out, char *why,
+		     size_t why_len);
+
+#endif

@@ -1,0 +1,451 @@
+/*
+ * lease_elector.c — thin I/O around le_decide: one request in flight at a time, every result
+ * fed back into the state machine, then the next decision. Callbacks fire in the order the
+ * state changed (stopped before new leader before started).
+ */
+#include "lease_elector.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kc_watch.h"
+#include "le_decide.h"
+#include "lease_record.h"
+
+struct lease_elector {
+	struct le_config cfg;
+	struct kc_client *kc;
+	struct elector_callbacks cb;
+	json_t *annotations;
+	struct le_state st;
+	json_t *last_obj; /* the Lease as last seen whole: PUT sends it back with a new spec */
+	struct kc_watch *watch;
+	bool use_watch;
+	struct kc_call *call;
+	enum le_act call_act;
+	struct lease_record call_write;
+	int64_t call_sent;
+	struct kc_timer timer;
+	bool released_reported;
+	char item_path[LE_NAMESPACE_MAX + LE_NAME_MAX + 64];
+	char coll_path[LE_NAMESPACE_MAX + 64];
+	struct elector_stats stats;
+	bool in_step;
+	bool step_again;
+};
+
+static void step(struct lease_elector *le);
+
+static long req_timeout_ms(const struct lease_elector *le)
+{
+	/* Long enough for a slow apiserver, short enough for two tries within renewDeadline. */
+	int64_t t = le->cfg.t.renew_ms / 2;
+	return (long)(t > le->cfg.t.retry_ms ? t : le->cfg.t.retry_ms);
+}
+
+static void emit(struct lease_elector *le, unsigned ev, const char *why)
+{
+	const struct elector_callbacks *cb = &le->cb;
+	if (ev & LE_EV_STOPPED) {
+		le->stats.step_downs++;
+		if (cb->stopped_leading)
+			cb->stopped_leading(cb->arg, why);
+	}
+	if (ev & LE_EV_NEW_LEADER) {
+		const char *h = le->st.lease == LE_LEASE_PRESENT ? le->st.observed.holder : "";
+		if (cb->new_leader)
+			cb->new_leader(cb->arg, h);
+	}
+	if (ev & LE_EV_STARTED) {
+		le->stats.acquisitions++;
+		if (cb->started_leading)
+			cb->started_leading(cb->arg);
+	}
+}
+
+/* Before anything that arrived is looked at: if the renew deadline has passed (say the process
+ * was stopped), that is why we stop leading, whatever the news says. */
+static void deadline_check(struct lease_elector *le, int64_t now)
+{
+	if (le->st.leading && !le_is_leader(&le->cfg, &le->st, now))
+		emit(le, le_step_down(&le->st), "no successful renewal within renewDeadline");
+}
+
+/* Why an observation ended our leadership. */
+static const char *lost_reason(const struct lease_elector *le)
+{
+	return le->st.lease == LE_LEASE_ABSENT ? "the Lease was deleted"
+					       : "the Lease names another holder";
+}
+
+static enum le_result classify(const struct kc_result *res)
+{
+	if (res->err.kind == KC_OK)
+		return LE_RES_OK;
+	if (res->err.kind == KC_ERR_STATUS && res->err.code == 409)
+		return LE_RES_CONFLICT;
+	if (res->err.kind == KC_ERR_STATUS && res->err.code == 404)
+		return LE_RES_NOT_FOUND;
+	return LE_RES_ERROR;
+}
+
+static void keep_object(struct lease_elector *le, json_t *obj)
+{
+	json_decref(le->last_obj);
+	le->last_obj = obj ? json_incref(obj) : NULL;
+}
+
+static void read_done(void *arg, const struct kc_result *res)
+{
+	struct lease_elector *le = arg;
+	int64_t now = elector_now_ns();
+	le->call = NULL;
+	deadline_check(le, now);
+	enum le_result r = classify(res);
+	unsigned ev = 0;
+	char why[320];
+	if (r == LE_RES_OK) {
+		struct lease_record rec;
+		char rv[LEASE_RV_MAX];
+		if (lease_decode(res->body, &rec, rv, why, sizeof(why)) < 0) {
+			kc_client_log(le->kc, KC_LOG_WARN, "cannot use the Lease",
+				      "lease=%s/%s error=\"%s\"", le->cfg.ns, le->cfg.name, why);
+			le->stats.errors++;
+			r = LE_RES_ERROR;
+		} else {
+			keep_object(le, res->body);
+			ev |= le_observe(&le->cfg, &le->st, true, &rec, rv, now);
+		}
+	} else if (r == LE_RES_NOT_FOUND) {
+		keep_object(le, NULL);
+		ev |= le_observe(&le->cfg, &le->st, false, NULL, NULL, now);
+	} else {
+		le->stats.errors++;
+		kc_client_log(le->kc, KC_LOG_WARN, "reading the Lease failed",
+			      "lease=%s/%s error=\"%s\"", le->cfg.ns, le->cfg.name,
+			      kc_error_str(&res->err, why, sizeof(why)));
+	}
+	ev |= le_read_done(&le->cfg, &le->st, r, now);
+	emit(le, ev, lost_reason(le));
+	step(le);
+}
+
+static void write_done(void *arg, const struct kc_result *res)
+{
+	struct lease_elector *le = arg;
+	int64_t now = elector_now_ns();
+	le->call = NULL;
+	deadline_check(le, now);
+	enum le_result r = classify(res);
+	char rv[LEASE_RV_MAX] = "", why[320];
+	bool undecodable = false;
+	if (r == LE_RES_OK) {
+		struct lease_record rec;
+		if (lease_decode(res->body, &rec, rv, why, sizeof(why)) < 0)
+			undecodable = true;
+		else
+			keep_object(le, res->body);
+	} else if (r == LE_RES_CONFLICT) {
+		le->stats.conflicts++;
+		kc_client_log(le->kc, KC_LOG_DEBUG, "Lease changed under us; re-reading",
+			      "lease=%s/%s action=%s", le->cfg.ns, le->cfg.name,
+			      le_act_name(le->call_act));
+	} else {
+		le->stats.errors++;
+		kc_client_log(le->kc, KC_LOG_WARN, "writing the Lease failed",
+			      "lease=%s/%s action=%s error=\"%s\"", le->cfg.ns, le->cfg.name,
+			      le_act_name(le->call_act), kc_error_str(&res->err, why, sizeof(why)));
+	}
+	unsigned ev = le_write_done(&le->cfg, &le->st, le->call_act, &le->call_write, r, rv,
+				    le->call_sent, now);
+	if (undecodable)
+		le->st.stale = true; /* written, but we do not know its resourceVersion */
+	emit(le, ev, "");
+	step(le);
+}
+
+static json_t *put_body(struct lease_elector *le, const struct lease_record *w)
+{
+	json_t *obj = le->last_obj ? json_deep_copy(le->last_obj) : NULL;
+	if (!obj) {
+		obj = lease_new_object(le->cfg.ns, le->cfg.name, w, NULL);
+		if (!obj)
+			return NULL;
+	}
+	json_t *meta = json_object_get(obj, "metadata");
+	if (!json_is_object(meta)) {
+		meta = json_object();
+		json_object_set_new(obj, "metadata", meta);
+	}
+	json_object_set_new(meta, "resourceVersion", json_string(le->st.rv));
+	json_object_set_new(obj, "spec", lease_spec_encode(w));
+	return obj;
+}
+
+static int start(struct lease_elector *le, const struct le_decision *d, int64_t now)
+{
+	struct kc_request req = {.timeout_ms = req_timeout_ms(le), .arg = le};
+	json_t *body = NULL;
+	switch (d->act) {
+	case LE_ACT_READ:
+		req.method = "GET";
+		req.path = le->item_path;
+		req.done = read_done;
+		le->stats.reads++;
+		break;
+	case LE_ACT_CREATE:
+		req.method = "POST";
+		req.path = le->coll_path;
+		body = lease_new_object(le->cfg.ns, le->cfg.name, &d->write, le->annotations);
+		break;
+	default:
+		req.method = "PUT";
+		req.path = le->item_path;
+		body = put_body(le, &d->write);
+		break;
+	}
+	if (d->act != LE_ACT_READ) {
+		if (!body)
+			return -ENOMEM;
+		req.body = body;
+		req.done = write_done;
+		le->call_write = d->write;
+		le->stats.writes++;
+	}
+	le->call_act = d->act;
+	/* The send time is taken before the request exists: earlier than the server can apply
+	 * it, which is the safe side for the renew deadline. */
+	le->call_sent = now;
+	int r = kc_call_start(le->kc, &req, &le->call);
+	json_decref(body);
+	return r;
+}
+
+static void timer_fired(void *arg)
+{
+	step(arg);
+}
+
+static void step(struct lease_elector *le)
+{
+	/* Callbacks may re-enter (a callback that queries or shuts down): run once more after. */
+	if (le->in_step) {
+		le->step_again = true;
+		return;
+	}
+	le->in_step = true;
+	do {
+		le->step_again = false;
+		int64_t now = elector_now_ns();
+		struct le_decision d;
+		le_decide(&le->cfg, &le->st, now, elector_wall_us(), &d);
+		if (d.step_down)
+			emit(le, le_step_down(&le->st),
+			     "no successful renewal within renewDeadline");
+		int64_t wake = d.wake_at;
+		if (!le->call) {
+			if (d.act == LE_ACT_DONE) {
+				if (!le->released_reported) {
+					le->released_reported = true;
+					if (le->cb.released)
+						le->cb.released(le->cb.arg);
+				}
+			} else if (d.act != LE_ACT_WAIT) {
+				if (d.act == LE_ACT_ACQUIRE || d.act == LE_ACT_CREATE)
+					kc_client_log(le->kc, KC_LOG_DEBUG,
+						      "trying to take the Lease",
+						      "lease=%s/%s action=%s holder=\"%s\"",
+						      le->cfg.ns, le->cfg.name, le_act_name(d.act),
+						      le->st.observed.holder);
+				if (start(le, &d, now) < 0) {
+					/* Could not even start: try again after a retry period. */
+					le->st.stale = true;
+					le->st.read_not_before = now + le->cfg.t.retry_ms * 1000000;
+					if (le->st.read_not_before < wake)
+						wake = le->st.read_not_before;
+				}
+			}
+		}
+		if (wake == LE_NEVER) {
+			kc_timer_disarm(le->kc, &le->timer);
+		} else {
+			int64_t ms = (wake - now + 999999) / 1000000;
+			kc_timer_arm(le->kc, &le->timer, ms < 0 ? 0 : ms, timer_fired, le);
+		}
+	} while (le->step_again);
+	le->in_step = false;
+}
+
+/* ---- watch ---- */
+
+static bool is_our_lease(const struct lease_elector *le, const json_t *obj)
+{
+	const json_t *name = json_object_get(json_object_get(obj, "metadata"), "name");
+	return json_is_string(name) && !strcmp(json_string_value(name), le->cfg.name);
+}
+
+static void observe_object(struct lease_elector *le, bool exists, json_t *obj,
+			   const char *rv_fallback)
+{
+	int64_t now = elector_now_ns();
+	unsigned ev;
+	deadline_check(le, now);
+	if (exists) {
+		struct lease_record rec;
+		char rv[LEASE_RV_MAX], why[320];
+		if (lease_decode(obj, &rec, rv, why, sizeof(why)) < 0) {
+			le->stats.errors++;
+			kc_client_log(le->kc, KC_LOG_WARN, "cannot use the Lease from the watch",
+				      "lease=%s/%s error=\"%s\"", le->cfg.ns, le->cfg.name, why);
+			return;
+		}
+		ev = le_observe(&le->cfg, &le->st, true, &rec, rv, now);
+		if (!strcmp(le->st.rv, rv))
+			keep_object(le, obj);
+	} else {
+		const json_t *v =
+		    json_object_get(json_object_get(obj, "metadata"), "resourceVersion");
+		const char *rv = json_is_string(v) ? json_string_value(v) : rv_fallback;
+		ev = le_observe(&le->cfg, &le->st, false, NULL, rv, now);
+		if (le->st.lease == LE_LEASE_ABSENT)
+			keep_object(le, NULL);
+	}
+	emit(le, ev, lost_reason(le));
+	step(le);
+}
+
+static void on_list(void *arg, json_t *items, const char *rv)
+{
+	struct lease_elector *le = arg;
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it)
+	{
+		if (is_our_lease(le, it)) {
+			observe_object(le, true, it, rv);
+			return;
+		}
+	}
+	observe_object(le, false, NULL, rv);
+}
+
+static void on_event(void *arg, enum kc_event_type type, json_t *obj)
+{
+	struct lease_elector *le = arg;
+	if (!is_our_lease(le, obj))
+		return;
+	le->stats.watch_events++;
+	observe_object(le, type != KC_EV_DELETED, obj, NULL);
+}
+
+static void on_state(void *arg, bool live)
+{
+	struct lease_elector *le = arg;
+	le->st.watching = live;
+	step(le);
+}
+
+/* ---- elector interface ---- */
+
+static bool le_ops_is_leader(void *impl)
+{
+	struct lease_elector *le = impl;
+	return le_is_leader(&le->cfg, &le->st, elector_now_ns());
+}
+
+static void le_ops_shutdown(void *impl)
+{
+	struct lease_elector *le = impl;
+	/* The watch keeps running (it may be what called us); it only adds observations. */
+	emit(le, le_shutdown(&le->st), "shutting down");
+	step(le);
+}
+
+static void le_ops_duties_undone(void *impl)
+{
+	struct lease_elector *le = impl;
+	le_duties_undone(&le->st);
+	step(le);
+}
+
+static void le_ops_stats(void *impl, struct elector_stats *out)
+{
+	*out = ((struct lease_elector *)impl)->stats;
+}
+
+static void le_ops_free(void *impl)
+{
+	struct lease_elector *le = impl;
+	if (le->call)
+		kc_call_cancel(le->kc, le->call);
+	kc_watch_stop(le->watch);
+	kc_timer_disarm(le->kc, &le->timer);
+	json_decref(le->last_obj);
+	json_decref(le->annotations);
+	free(le);
+}
+
+static const struct elector_ops lease_ops = {
+    .is_leader = le_ops_is_leader,
+    .shutdown = le_ops_shutdown,
+    .duties_undone = le_ops_duties_undone,
+    .stats = le_ops_stats,
+    .free = le_ops_free,
+};
+
+int lease_elector_new(const struct lease_elector_opts *o, struct elector *out, char *why,
+		      size_t why_len)
+{
+	out->ops = NULL;
+	out->impl = NULL;
+	int r = le_timing_validate(&o->cfg->t, why, why_len);
+	if (r < 0)
+		return r;
+	if (!o->cfg->identity[0] || !o->cfg->name[0] || !o->cfg->ns[0]) {
+		snprintf(why, why_len, "lease election: namespace, name and identity are required");
+		return -EINVAL;
+	}
+	if (o->annotations && !json_is_object(o->annotations)) {
+		snprintf(why, why_len, "lease annotations: must be a JSON object of strings");
+		return -EINVAL;
+	}
+	struct lease_elector *le = calloc(1, sizeof(*le));
+	if (!le)
+		return -ENOMEM;
+	le->cfg = *o->cfg;
+	le->kc = o->kc;
+	le->cb = o->cb;
+	le->use_watch = !o->no_watch;
+	le->annotations = o->annotations ? json_deep_copy(o->annotations) : NULL;
+	le_state_init(&le->st);
+	snprintf(le->coll_path, sizeof(le->coll_path),
+		 "/apis/coordination.k8s.io/v1/namespaces/%s/leases", le->cfg.ns);
+	snprintf(le->item_path, sizeof(le->item_path), "%s/%s", le->coll_path, le->cfg.name);
+	out->ops = &lease_ops;
+	out->impl = le;
+	if (le->use_watch) {
+		char sel[LE_NAME_MAX + 32];
+		snprintf(sel, sizeof(sel), "metadata.name=%s", le->cfg.name);
+		struct kc_watch_opts wo = {
+		    .path = le->coll_path,
+		    .field_selector = sel,
+		    .list_timeout_ms = req_timeout_ms(le),
+		    .backoff_min_ms = le->cfg.t.retry_ms / 4 > 0 ? le->cfg.t.retry_ms / 4 : 1,
+		    .backoff_max_ms = le->cfg.t.retry_ms * 4,
+		    .on_list = on_list,
+		    .on_event = on_event,
+		    .on_state = on_state,
+		    .arg = le,
+		};
+		if ((r = kc_watch_start(le->kc, &wo, &le->watch)) < 0) {
+			snprintf(why, why_len, "lease election: cannot start the watch: %s",
+				 strerror(-r));
+			elector_free(out);
+			return r;
+		}
+	}
+	step(le);
+	return 0;
+}

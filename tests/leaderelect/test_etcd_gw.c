@@ -1,0 +1,125 @@
+/*
+ * test_etcd_gw.c — etcd v3 gateway JSON: the campaign transaction we send, and the replies
+ * etcd 3.5/3.6 write (int64 as strings, zero values omitted, base64 keys and values).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "etcd_gw.h"
+
+/* "kube-system-plndr-cp-lock" and "cp-1" in base64. */
+#define KEY_B64 "a3ViZS1zeXN0ZW0tcGxuZHItY3AtbG9jaw=="
+#define CP1_B64 "Y3AtMQ=="
+
+static json_t *parse(const char *s)
+{
+	json_t *j = json_loads(s, 0, NULL);
+	cr_assert_not_null(j, "%s", s);
+	return j;
+}
+
+Test(etcd_gw, campaign_is_a_create_revision_txn)
+{
+	json_t *b = etcd_campaign_body("kube-system-plndr-cp-lock", "cp-1", 7587883291231231LL);
+	char *s = json_dumps(b, JSON_SORT_KEYS | JSON_COMPACT);
+	cr_assert_str_eq(s, "{\"compare\":[{\"create_revision\":\"0\",\"key\":\"" KEY_B64
+			    "\",\"result\":\"EQUAL\",\"target\":\"CREATE\"}],"
+			    "\"failure\":[{\"request_range\":{\"key\":\"" KEY_B64 "\"}}],"
+			    "\"success\":[{\"request_put\":{\"key\":\"" KEY_B64
+			    "\",\"lease\":\"7587883291231231\",\"value\":\"" CP1_B64 "\"}}]}");
+	free(s);
+	json_decref(b);
+}
+
+Test(etcd_gw, grant_and_keepalive)
+{
+	char why[128];
+	int64_t id, ttl;
+	json_t *g =
+	    parse("{\"header\":{\"revision\":\"5\"},\"ID\":\"7587883291231231\",\"TTL\":\"5\"}");
+	cr_assert_eq(etcd_grant_parse(g, &id, &ttl, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(id, 7587883291231231LL);
+	cr_assert_eq(ttl, 5);
+	json_decref(g);
+	json_t *k = parse("{\"result\":{\"header\":{},\"ID\":\"1\",\"TTL\":\"5\"}}");
+	cr_assert_eq(etcd_keepalive_parse(k, &ttl, why, sizeof(why)), 0);
+	cr_assert_eq(ttl, 5);
+	json_decref(k);
+	/* An expired lease: TTL omitted (zero). */
+	k = parse("{\"result\":{\"header\":{},\"ID\":\"1\"}}");
+	cr_assert_eq(etcd_keepalive_parse(k, &ttl, why, sizeof(why)), 0);
+	cr_assert_eq(ttl, 0);
+	json_decref(k);
+	k = parse("{\"error\":{\"grpc_code\":14,\"message\":\"etcdserver: no leader\"}}");
+	cr_assert_eq(etcd_keepalive_parse(k, &ttl, why, sizeof(why)), -EBADMSG);
+	cr_assert_not_null(strstr(why, "no leader"), "%s", why);
+	json_decref(k);
+}
+
+Test(etcd_gw, txn_won_and_lost)
+{
+	char why[128];
+	bool won;
+	int64_t rev;
+	struct etcd_kv kv;
+	json_t *t = parse("{\"header\":{\"revision\":\"6\"},\"succeeded\":true,\"responses\":[{"
+			  "\"response_put\":{\"header\":{\"revision\":\"6\"}}}]}");
+	cr_assert_eq(etcd_txn_parse(t, &won, &rev, &kv, why, sizeof(why)), 0, "%s", why);
+	cr_assert(won);
+	cr_assert_eq(rev, 6);
+	json_decref(t);
+	t = parse("{\"header\":{\"revision\":\"9\"},\"responses\":[{\"response_range\":{"
+		  "\"header\":{\"revision\":\"9\"},\"kvs\":[{\"key\":\"" KEY_B64 "\","
+		  "\"create_revision\":\"3\",\"mod_revision\":\"3\",\"version\":\"1\",\"value\":"
+		  "\"" CP1_B64 "\",\"lease\":\"42\"}],\"count\":\"1\"}}]}");
+	cr_assert_eq(etcd_txn_parse(t, &won, &rev, &kv, why, sizeof(why)), 0, "%s", why);
+	cr_assert_not(won);
+	cr_assert(kv.present);
+	cr_assert_str_eq(kv.value, "cp-1");
+	cr_assert_eq(kv.lease, 42);
+	cr_assert_eq(kv.create_rev, 3);
+	json_decref(t);
+}
+
+Test(etcd_gw, watch_lines)
+{
+	char why[128];
+	struct etcd_watch_msg m;
+	const char *created = "{\"result\":{\"header\":{\"revision\":\"7\"},\"created\":true}}";
+	cr_assert_eq(etcd_watch_parse(created, strlen(created), "kube-system-plndr-cp-lock", &m,
+				      why, sizeof(why)),
+		     0);
+	cr_assert(m.created);
+	cr_assert_eq(m.last, ETCD_EV_NONE);
+	const char *put =
+	    "{\"result\":{\"header\":{\"revision\":\"8\"},\"events\":[{\"kv\":{\"key\":\"" KEY_B64
+	    "\",\"create_revision\":\"8\",\"mod_revision\":\"8\",\"value\":\"" CP1_B64
+	    "\",\"lease\":\"42\"}}]}}";
+	cr_assert_eq(
+	    etcd_watch_parse(put, strlen(put), "kube-system-plndr-cp-lock", &m, why, sizeof(why)),
+	    0, "%s", why);
+	cr_assert_eq(m.last, ETCD_EV_PUT, "a PUT has no type field");
+	cr_assert_str_eq(m.kv.value, "cp-1");
+	const char *del =
+	    "{\"result\":{\"header\":{\"revision\":\"9\"},\"events\":[{\"type\":\"DELETE\","
+	    "\"kv\":{\"key\":\"" KEY_B64 "\",\"mod_revision\":\"9\"}}]}}";
+	cr_assert_eq(
+	    etcd_watch_parse(del, strlen(del), "kube-system-plndr-cp-lock", &m, why, sizeof(why)),
+	    0);
+	cr_assert_eq(m.last, ETCD_EV_DELETE);
+	cr_assert_not(m.kv.present);
+	cr_assert_eq(etcd_watch_parse(del, strlen(del), "another-key", &m, why, sizeof(why)), 0);
+	cr_assert_eq(m.last, ETCD_EV_NONE, "events for other keys are ignored");
+	const char *compacted = "{\"result\":{\"header\":{\"revision\":\"20\"},\"canceled\":true,"
+				"\"compact_revision\":\"15\"}}";
+	cr_assert_eq(etcd_watch_parse(compacted, strlen(compacted), "k", &m, why, sizeof(why)), 0);
+	cr_assert(m.canceled);
+	cr_assert_eq(m.compact_revision, 15);
+	const char *bad[] = {"{", "{\"result\":[]}",
+			     "{\"result\":{\"header\":{\"revision\":\"x\"}}}",
+			     "{\"result\":{\"events\":{}}}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(etcd_watch_parse(bad[i], strlen(bad[i]), "k", &m, why, sizeof(why)),
+			     -EBADMSG, "%s", bad[i]);
+}
