@@ -100,23 +100,22 @@ static int wait_ready(struct controlplane *cp, struct cp_node *n, enum cp_role r
 	struct sv_proc *p = n->procs[role];
 	for (;;) {
 		if (probe(cp, probe_in, check, NULL) == 0) {
-			plog_info(cp->log, "ready", "node=%s process=%s check=%s seconds=%.2f",
-				  n->node->name, p->name, what, sv_elapsed(&p->started));
+			log_info(cp->log, "ready", "node=%s process=%s check=%s seconds=%.2f",
+				 n->node->name, p->name, what, sv_elapsed(&p->started));
 			return 0;
 		}
 		sv_reap(&cp->sv);
 		if (!p->running) {
-			plog_error(cp->log, "exited before it was ready",
-				   "node=%s process=%s log=%s", n->node->name, p->name,
-				   p->log_path);
+			log_error(cp->log, "exited before it was ready",
+				  "node=%s process=%s log=%s", n->node->name, p->name, p->log_path);
 			return -ECHILD;
 		}
 		if (cp->opt.interrupted && cp->opt.interrupted(cp->opt.ctx))
 			return -EINTR;
 		if (sv_elapsed(&p->started) > cp->opt.timeout_s) {
-			plog_error(cp->log, "not ready in time",
-				   "node=%s process=%s timeout=%ds log=%s", n->node->name, p->name,
-				   cp->opt.timeout_s, p->log_path);
+			log_error(cp->log, "not ready in time",
+				  "node=%s process=%s timeout=%ds log=%s", n->node->name, p->name,
+				  cp->opt.timeout_s, p->log_path);
 			return -ETIMEDOUT;
 		}
 		usleep(200000);
@@ -222,8 +221,8 @@ static int etcdctl_retry(struct controlplane *cp, struct cp_node *n, struct args
 			return 0;
 		if (sv_elapsed(&t0) > cp->opt.timeout_s ||
 		    (cp->opt.interrupted && cp->opt.interrupted(cp->opt.ctx))) {
-			plog_error(cp->log, "etcdctl failed", "node=%s command=\"%s %s\" log=%s",
-				   n->node->name, a->v[5], a->v[6], logp);
+			log_error(cp->log, "etcdctl failed", "node=%s command=\"%s %s\" log=%s",
+				  n->node->name, a->v[5], a->v[6], logp);
 			return err;
 		}
 		usleep(500000);
@@ -253,8 +252,8 @@ static int join_etcd(struct controlplane *cp, struct cp_node *n, const char *ini
 	if (f)
 		fclose(f);
 	if (!*id) {
-		plog_error(cp->log, "no member id in etcdctl output", "node=%s log=%s",
-			   n->node->name, logp);
+		log_error(cp->log, "no member id in etcdctl output", "node=%s log=%s",
+			  n->node->name, logp);
 		return -EIO;
 	}
 	if ((err = start_etcd(cp, n, initial_cluster, true)) || (err = wait_etcd(cp, n, "livez")))
@@ -370,7 +369,7 @@ static int bind_cluster_admins(struct controlplane *cp)
 	args_add(&a, "--group=kubeadm:cluster-admins");
 	int err = probe(cp, NULL, &a, logp);
 	if (err)
-		plog_error(cp->log, "cannot bind kubeadm:cluster-admins", "log=%s", logp);
+		log_error(cp->log, "cannot bind kubeadm:cluster-admins", "log=%s", logp);
 	return err;
 }
 
@@ -448,14 +447,14 @@ static int start_kube_vips(struct controlplane *cp)
 	args_add(&m, "--leaderElection");
 	int err = probe(cp, NULL, &m, manifest);
 	if (err) {
-		plog_error(cp->log, "kube-vip manifest pod failed", "output=%s", manifest);
+		log_error(cp->log, "kube-vip manifest pod failed", "output=%s", manifest);
 		return err;
 	}
 	for (size_t i = 0; i < cp->opt.nodes; i++) {
 		struct cp_node *n = &cp->nodes[i];
 		struct args env = {0}, a = {0};
 		if ((err = kube_vip_env(cp, manifest, n, &env))) {
-			plog_error(cp->log, "no env in kube-vip manifest", "manifest=%s", manifest);
+			log_error(cp->log, "no env in kube-vip manifest", "manifest=%s", manifest);
 			return err;
 		}
 		args_add(&a, "%s/kube-vip", cp->opt.bindir);
@@ -463,8 +462,8 @@ static int start_kube_vips(struct controlplane *cp)
 		if ((err = start(cp, n, CP_KUBE_VIP, &a, &env)))
 			return err;
 	}
-	plog_info(cp->log, "kube-vip started", "nodes=%u vip=%s manifest=%s", cp->opt.nodes, vip,
-		  manifest);
+	log_info(cp->log, "kube-vip started", "nodes=%u vip=%s manifest=%s", cp->opt.nodes, vip,
+		 manifest);
 	return 0;
 }
 
@@ -480,8 +479,8 @@ static int read_version(struct controlplane *cp)
 	int err = probe(cp, NULL, &a, out);
 	FILE *f = err ? NULL : fopen(out, "re");
 	if (!f || !fgets(cp->k8s_version, sizeof(cp->k8s_version), f)) {
-		plog_error(cp->log, "cannot run kubeadm version", "program=%s/kubeadm output=%s",
-			   cp->opt.bindir, out);
+		log_error(cp->log, "cannot run kubeadm version", "program=%s/kubeadm output=%s",
+			  cp->opt.bindir, out);
 		if (f)
 			fclose(f);
 		return err ? err : -EIO;
@@ -525,7 +524,7 @@ static int write_state(struct controlplane *cp)
 	return fs_printf(path, 0644, "%s", text);
 }
 
-int cp_up(struct controlplane *cp, const struct cp_options *opt, const struct plog *log)
+int cp_up(struct controlplane *cp, const struct cp_options *opt, const struct logger *log)
 {
 	char why[256], ip[INET_ADDRSTRLEN];
 	int err;
@@ -538,7 +537,7 @@ int cp_up(struct controlplane *cp, const struct cp_options *opt, const struct pl
 	if (opt->nodes < 1 || opt->nodes >= LAB_MAX_NODES)
 		return -EINVAL;
 	if ((err = lab_subnet_parse(&cp->lab, opt->subnet, why, sizeof(why)))) {
-		plog_error(log, "bad subnet", "reason=\"%s\"", why);
+		log_error(log, "bad subnet", "reason=\"%s\"", why);
 		return err;
 	}
 	char kdir[PATH_MAX];
@@ -587,8 +586,8 @@ int cp_up(struct controlplane *cp, const struct cp_options *opt, const struct pl
 	clock_gettime(CLOCK_MONOTONIC, &tp);
 	if ((err = pki_make(&pc)))
 		return err;
-	plog_info(log, "certificates and kubeconfigs made by kubeadm", "nodes=%u seconds=%.2f",
-		  opt->nodes, sv_elapsed(&tp));
+	log_info(log, "certificates and kubeconfigs made by kubeadm", "nodes=%u seconds=%.2f",
+		 opt->nodes, sv_elapsed(&tp));
 
 	for (unsigned i = 0; i < opt->nodes; i++) {
 		struct cp_node *n = &cp->nodes[i];
@@ -625,8 +624,7 @@ int cp_up(struct controlplane *cp, const struct cp_options *opt, const struct pl
 		if (err)
 			return err;
 	}
-	plog_info(log, "etcd cluster ready", "members=%u seconds=%.2f", opt->nodes,
-		  sv_elapsed(&te));
+	log_info(log, "etcd cluster ready", "members=%u seconds=%.2f", opt->nodes, sv_elapsed(&te));
 
 	/* Apiservers all at once: each talks to its own member. */
 	struct timespec ta;
@@ -637,7 +635,7 @@ int cp_up(struct controlplane *cp, const struct cp_options *opt, const struct pl
 	for (unsigned i = 0; i < opt->nodes; i++)
 		if ((err = wait_apiserver(cp, &cp->nodes[i])))
 			return err;
-	plog_info(log, "apiservers ready", "nodes=%u seconds=%.2f", opt->nodes, sv_elapsed(&ta));
+	log_info(log, "apiservers ready", "nodes=%u seconds=%.2f", opt->nodes, sv_elapsed(&ta));
 	if ((err = bind_cluster_admins(cp)))
 		return err;
 
@@ -647,8 +645,8 @@ int cp_up(struct controlplane *cp, const struct cp_options *opt, const struct pl
 				return err;
 	if (opt->kube_vip && (err = start_kube_vips(cp)))
 		return err;
-	plog_info(log, "control plane ready", "nodes=%u version=%s vip=%s seconds=%.2f", opt->nodes,
-		  cp->k8s_version, vip, sv_elapsed(&t0));
+	log_info(log, "control plane ready", "nodes=%u version=%s vip=%s seconds=%.2f", opt->nodes,
+		 cp->k8s_version, vip, sv_elapsed(&t0));
 	return 0;
 }
 

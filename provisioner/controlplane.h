@@ -51,14 +51,14 @@ struct controlplane {
 	struct cp_node nodes[LAB_MAX_NODES];
 	struct lab_node *client; /* a namespace on the bridge that runs nothing: for tests */
 	char k8s_version[32];
-	const struct plog *log;
+	const struct logger *log;
 };
 
 extern const char *const cp_role_names[CP_ROLES];
 
 /* Brings the whole control plane up (moves the caller into the lab's namespaces). Returns 0 or
  * a negative errno; on failure the caller still calls cp_down(). */
-int cp_up(struct controlplane *cp, const struct cp_options *opt, const struct plog *log);
+int cp_up(struct controlplane *cp, const struct cp_options *opt, const struct logger *log);
 
 /* Reaps exited processes (logging unexpected exits). */
 void cp_poll(struct controlplane *cp);

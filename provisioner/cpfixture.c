@@ -267,13 +267,13 @@ static int cmd_up(int argc, char **argv)
 	o.interrupted = interrupted;
 	o.ctx = &ctx;
 
-	struct plog log = {.out = stdout, .level = PLOG_INFO};
+	struct logger log = {.out = stdout, .level = LOG_INFO};
 	static struct controlplane cp; /* large; one per process */
 	int err = cp_up(&cp, &o, &log);
 	int code = 0;
 	if (err) {
-		plog_error(&log, "control plane did not come up", "error=\"%s\" dir=%s",
-			   strerror(-err), abs);
+		log_error(&log, "control plane did not come up", "error=\"%s\" dir=%s",
+			  strerror(-err), abs);
 		if (err != -EINTR)
 			cp_print_logs(abs, 40, stderr);
 		code = 1;
@@ -286,7 +286,7 @@ static int cmd_up(int argc, char **argv)
 			poll(&pfd, 1, 500);
 			cp_poll(&cp);
 		}
-		plog_info(&log, "stopping", "dir=%s", abs);
+		log_info(&log, "stopping", "dir=%s", abs);
 	}
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -297,11 +297,11 @@ static int cmd_up(int argc, char **argv)
 	if (!keep) {
 		int rerr = fs_rmtree(abs);
 		if (rerr)
-			plog_warn(&log, "could not remove dir", "dir=%s error=\"%s\"", abs,
-				  strerror(-rerr));
+			log_warn(&log, "could not remove dir", "dir=%s error=\"%s\"", abs,
+				 strerror(-rerr));
 	}
-	plog_info(&log, "torn down", "processes=%zu still_running=%zu seconds=%.2f kept=%s",
-		  cp.sv.n, left, sv_elapsed(&t0), keep ? abs : "no");
+	log_info(&log, "torn down", "processes=%zu still_running=%zu seconds=%.2f kept=%s", cp.sv.n,
+		 left, sv_elapsed(&t0), keep ? abs : "no");
 	return left ? 1 : code;
 }
 

@@ -81,8 +81,8 @@ int lab_ip(const struct lab *lab, const struct lab_node *node, const char *const
 			strncat(cmd, argv[i], sizeof(cmd) - strlen(cmd) - 2);
 			strncat(cmd, " ", sizeof(cmd) - strlen(cmd) - 1);
 		}
-		plog_error(lab->log, "ip command failed", "node=%s command=\"%s\" log=%s",
-			   node ? node->name : "hub", cmd, log_path);
+		log_error(lab->log, "ip command failed", "node=%s command=\"%s\" log=%s",
+			  node ? node->name : "hub", cmd, log_path);
 	}
 	return err;
 }
@@ -109,7 +109,7 @@ int lab_open(struct lab *lab, struct supervisor *sv, const char *dir)
 	    (err = IP(lab, NULL, "addr", "add", gw, "dev", LAB_BRIDGE)) ||
 	    (err = IP(lab, NULL, "link", "set", LAB_BRIDGE, "up")))
 		return err;
-	plog_info(lab->log, "lab network ready", "bridge=%s gateway=%s", LAB_BRIDGE, gw);
+	log_info(lab->log, "lab network ready", "bridge=%s gateway=%s", LAB_BRIDGE, gw);
 	return 0;
 }
 
@@ -192,8 +192,8 @@ int lab_add_node(struct lab *lab, const char *name, unsigned index, const char *
 		return err;
 	fs_path(path, sizeof(path), "%s/holder.pid", node->dir);
 	fs_printf(path, 0644, "%d\n", (int)node->holder);
-	plog_info(lab->log, "node ready", "node=%s address=%s holder=%d", name, cidr,
-		  (int)node->holder);
+	log_info(lab->log, "node ready", "node=%s address=%s holder=%d", name, cidr,
+		 (int)node->holder);
 	if (out)
 		*out = node;
 	return 0;

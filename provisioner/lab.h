@@ -42,7 +42,7 @@ struct lab {
 	struct lab_node nodes[LAB_MAX_NODES];
 	size_t n_nodes;
 	struct supervisor *sv;
-	const struct plog *log;
+	const struct logger *log;
 };
 
 /* Parses an IPv4 subnet "192.0.2.0/24" (prefix 16..29) into lab. Returns 0 or -EINVAL with a

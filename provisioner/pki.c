@@ -77,9 +77,9 @@ static int kubeadm(const struct pki_cluster *c, const char *config, const char *
 	    .name = "kubeadm", .argv = (char *const *)argv, .log_path = log_path};
 	int err = sv_run(&spec, 60000, NULL);
 	if (err)
-		plog_error(c->log, "kubeadm failed",
-			   "command=\"kubeadm init phase %s %s --config %s\" log=%s", phase, what,
-			   config, log_path);
+		log_error(c->log, "kubeadm failed",
+			  "command=\"kubeadm init phase %s %s --config %s\" log=%s", phase, what,
+			  config, log_path);
 	return err;
 }
 
@@ -114,8 +114,8 @@ int pki_make(const struct pki_cluster *c)
 			fs_path(from, sizeof(from), "%s/%s", ca_dir, shared_files[f]);
 			fs_path(path, sizeof(path), "%s/%s", cert_dir, shared_files[f]);
 			if ((err = fs_copy(from, path, 0600))) {
-				plog_error(c->log, "cannot copy", "from=%s to=%s error=\"%s\"",
-					   from, path, strerror(-err));
+				log_error(c->log, "cannot copy", "from=%s to=%s error=\"%s\"", from,
+					  path, strerror(-err));
 				return err;
 			}
 		}

@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 
-#include "plog.h"
+#include "log.h"
 
 struct pki_node {
 	const char *name;
@@ -32,7 +32,7 @@ struct pki_cluster {
 	unsigned port;		 /* apiserver port */
 	const struct pki_node *nodes;
 	size_t n_nodes;
-	const struct plog *log;
+	const struct logger *log;
 };
 
 /* Makes every certificate and kubeconfig above. Returns 0 or a negative errno; kubeadm's own

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-void sv_init(struct supervisor *sv, const struct plog *log)
+void sv_init(struct supervisor *sv, const struct logger *log)
 {
 	memset(sv, 0, sizeof(*sv));
 	sv->log = log;
@@ -172,14 +172,14 @@ int sv_spawn(struct supervisor *sv, const struct sv_spec *spec, struct sv_proc *
 		return -ENOSPC;
 	pid_t pid = fork_exec(spec);
 	if (pid < 0) {
-		plog_error(
+		log_error(
 		    sv->log, "cannot start process", "node=%s process=%s program=%s error=\"%s\"",
 		    spec->node ? spec->node : "-", spec->name, spec->argv[0], strerror((int)-pid));
 		return (int)pid;
 	}
 	struct sv_proc *p = record(sv, spec->name, spec->node, pid, spec->log_path);
-	plog_info(sv->log, "process started", "node=%s process=%s pid=%d log=%s", p->node, p->name,
-		  (int)pid, spec->log_path ? spec->log_path : "-");
+	log_info(sv->log, "process started", "node=%s process=%s pid=%d log=%s", p->node, p->name,
+		 (int)pid, spec->log_path ? spec->log_path : "-");
 	if (out)
 		*out = p;
 	return 0;
@@ -223,8 +223,8 @@ int sv_spawn_fn(struct supervisor *sv, const char *name, const char *node, sv_ch
 	if (err) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		plog_error(sv->log, "cannot start process", "node=%s process=%s error=\"%s\"",
-			   node ? node : "-", name, strerror(-err));
+		log_error(sv->log, "cannot start process", "node=%s process=%s error=\"%s\"",
+			  node ? node : "-", name, strerror(-err));
 		return err;
 	}
 	struct sv_proc *p = record(sv, name, node, pid, NULL);
@@ -288,12 +288,12 @@ int sv_reap(struct supervisor *sv)
 		char how[32];
 		describe_status(st, how, sizeof(how));
 		if (p->stopping)
-			plog_info(sv->log, "process stopped", "node=%s process=%s pid=%d %s",
-				  p->node, p->name, (int)p->pid, how);
+			log_info(sv->log, "process stopped", "node=%s process=%s pid=%d %s",
+				 p->node, p->name, (int)p->pid, how);
 		else
-			plog_warn(sv->log, "process exited",
-				  "node=%s process=%s pid=%d %s after=%.1fs", p->node, p->name,
-				  (int)p->pid, how, sv_elapsed(&p->started));
+			log_warn(sv->log, "process exited",
+				 "node=%s process=%s pid=%d %s after=%.1fs", p->node, p->name,
+				 (int)p->pid, how, sv_elapsed(&p->started));
 	}
 	return reaped;
 }
@@ -317,8 +317,8 @@ int sv_stop(struct supervisor *sv, struct sv_proc *p, int grace_ms)
 	kill(p->pid, SIGTERM);
 	if (wait_gone(sv, p, grace_ms))
 		return 0;
-	plog_warn(sv->log, "process ignored SIGTERM, killing", "node=%s process=%s pid=%d", p->node,
-		  p->name, (int)p->pid);
+	log_warn(sv->log, "process ignored SIGTERM, killing", "node=%s process=%s pid=%d", p->node,
+		 p->name, (int)p->pid);
 	kill(p->pid, SIGKILL);
 	return wait_gone(sv, p, 10000) ? 0 : -ETIMEDOUT;
 }

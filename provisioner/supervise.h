@@ -17,7 +17,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "plog.h"
+#include "log.h"
 
 #define SV_MAX_PROCS 96
 
@@ -50,10 +50,10 @@ struct sv_proc {
 struct supervisor {
 	struct sv_proc procs[SV_MAX_PROCS];
 	size_t n;
-	const struct plog *log;
+	const struct logger *log;
 };
 
-void sv_init(struct supervisor *sv, const struct plog *log);
+void sv_init(struct supervisor *sv, const struct logger *log);
 
 /* Starts spec in the background and records it. Fails (negative errno) when exec fails, with
  * the reason logged. */

@@ -29,7 +29,7 @@ int log_level_parse(const char *text, enum log_level *level)
 
 void log_at(const struct logger *lg, enum log_level level, const char *msg, const char *kv, ...)
 {
-	if (level < lg->level)
+	if (!lg || level < lg->level)
 		return;
 	char ts[40];
 	struct timespec now;

@@ -1,7 +1,9 @@
 /*
  * log — structured log lines: `ts=... level=info msg="vip added" interface=eth0 address=...`.
  * The logger is a value owned by whoever runs (the daemon's state struct, or a command's
- * stack): no global logging state.
+ * stack): no global logging state. Shared by vipd and the provisioner (library vipd_log), so
+ * one reader handles both; each line is flushed at once so a supervisor's log interleaves
+ * correctly with its children's. A NULL logger logs nothing.
  */
 #ifndef VIPD_LOG_H
 #define VIPD_LOG_H

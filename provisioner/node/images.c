@@ -45,7 +45,7 @@ static int build_one(const struct node_images_options *o, struct node_images *ou
 	snprintf(out->archives[out->n], sizeof(out->archives[0]), "%s", archive);
 	out->n++;
 	if (reuse && access(archive, R_OK) == 0) {
-		plog_info(o->log, "image reused", "image=%s archive=%s", name, archive);
+		log_info(o->log, "image reused", "image=%s archive=%s", name, archive);
 		return 0;
 	}
 	struct timespec t0;
@@ -63,10 +63,10 @@ static int build_one(const struct node_images_options *o, struct node_images *ou
 		fs_path(dest, sizeof(dest), "%s/%s", rootfs, base);
 		rc = fs_copy(files[i], dest, 0755);
 		if (rc)
-			plog_error(o->log, "cannot copy a program into an image",
-				   "image=%s program=%s "
-				   "error=\"%s\"",
-				   name, files[i], strerror(-rc));
+			log_error(o->log, "cannot copy a program into an image",
+				  "image=%s program=%s "
+				  "error=\"%s\"",
+				  name, files[i], strerror(-rc));
 	}
 	/* A tmp directory most programs expect. */
 	fs_path(dest, sizeof(dest), "%s/rootfs/tmp", work);
@@ -82,15 +82,15 @@ static int build_one(const struct node_images_options *o, struct node_images *ou
 		unlink(tmp_archive);
 		rc = oci_image_build(&spec, tmp_archive, dest, err, sizeof(err));
 		if (rc)
-			plog_error(o->log, "image build failed", "image=%s reason=\"%s\"", name,
-				   err);
+			log_error(o->log, "image build failed", "image=%s reason=\"%s\"", name,
+				  err);
 		else if (rename(tmp_archive, archive) < 0)
 			rc = -errno;
 	}
 	fs_rmtree(work);
 	if (!rc)
-		plog_info(o->log, "image built", "image=%s archive=%s seconds=%.2f", name, archive,
-			  sv_elapsed(&t0));
+		log_info(o->log, "image built", "image=%s archive=%s seconds=%.2f", name, archive,
+			 sv_elapsed(&t0));
 	return rc;
 }
 
@@ -112,8 +112,8 @@ static int kubeadm_images(const struct node_images_options *o, char *list, size_
 		fclose(f);
 	list[n] = '\0';
 	if (rc || !strstr(list, "/pause:")) {
-		plog_error(o->log, "kubeadm config images list failed", "kubeadm=%s output=%s",
-			   kubeadm, out);
+		log_error(o->log, "kubeadm config images list failed", "kubeadm=%s output=%s",
+			  kubeadm, out);
 		return rc ? rc : -EIO;
 	}
 	return 0;

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "plog.h"
+#include "log.h"
 
 #define NODE_IMAGES_MAX	 12
 #define NODE_HTTPD_IMAGE "vipd.local/httpd:v1"
@@ -28,7 +28,7 @@ struct node_images_options {
 	const char *httpd_bin;	 /* our static HTTP server */
 	const char *out_dir;	 /* exists; archives and scratch go here */
 	bool kubeadm_images;	 /* also kube-apiserver, etcd, … under kubeadm's names */
-	const struct plog *log;
+	const struct logger *log;
 };
 
 struct node_images {

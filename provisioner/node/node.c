@@ -76,9 +76,9 @@ static int cg_make(struct node *n)
 				subs[j]);
 			if (mkdir(d, 0755) < 0 && errno != EEXIST) {
 				int err = -errno;
-				plog_error(n->log, "cannot make cgroup",
-					   "node=%s path=%s error=\"%s\"", n->cfg.ln->name, d,
-					   strerror(-err));
+				log_error(n->log, "cannot make cgroup",
+					  "node=%s path=%s error=\"%s\"", n->cfg.ln->name, d,
+					  strerror(-err));
 				return err;
 			}
 			n->cgroups_made = true;
@@ -172,8 +172,8 @@ static int cg_kill_all(struct node *n)
 		if (count == 0)
 			break;
 		if (sv_elapsed(&t0) > 20) {
-			plog_error(n->log, "tasks left in the node's cgroups", "node=%s count=%zu",
-				   n->cfg.ln->name, count);
+			log_error(n->log, "tasks left in the node's cgroups", "node=%s count=%zu",
+				  n->cfg.ln->name, count);
 			return -EBUSY;
 		}
 		write_str(state, "FROZEN");
@@ -184,8 +184,8 @@ static int cg_kill_all(struct node *n)
 		sv_reap(n->sv);
 		usleep(50000);
 	}
-	plog_info(n->log, "node processes killed", "node=%s signals=%zu seconds=%.2f",
-		  n->cfg.ln->name, killed, sv_elapsed(&t0));
+	log_info(n->log, "node processes killed", "node=%s signals=%zu seconds=%.2f",
+		 n->cfg.ln->name, killed, sv_elapsed(&t0));
 	return 0;
 }
 
@@ -258,7 +258,7 @@ static int in_node(struct node *n, int (*fn)(const struct node *), const char *w
 		return -errno;
 	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
 		int err = WIFEXITED(st) ? -WEXITSTATUS(st) : -EIO;
-		plog_error(n->log, what, "node=%s error=\"%s\"", n->cfg.ln->name, strerror(-err));
+		log_error(n->log, what, "node=%s error=\"%s\"", n->cfg.ln->name, strerror(-err));
 		return err;
 	}
 	return 0;
@@ -327,19 +327,19 @@ static int start_containerd(struct node *n)
 			break;
 		sv_reap(n->sv);
 		if (!n->containerd->running) {
-			plog_error(n->log, "containerd exited before it was ready",
-				   "node=%s log=%s", n->cfg.ln->name, n->containerd->log_path);
+			log_error(n->log, "containerd exited before it was ready", "node=%s log=%s",
+				  n->cfg.ln->name, n->containerd->log_path);
 			return -ECHILD;
 		}
 		if (sv_elapsed(&n->containerd->started) > n->cfg.timeout_s) {
-			plog_error(n->log, "containerd not ready in time", "node=%s log=%s",
-				   n->cfg.ln->name, n->containerd->log_path);
+			log_error(n->log, "containerd not ready in time", "node=%s log=%s",
+				  n->cfg.ln->name, n->containerd->log_path);
 			return -ETIMEDOUT;
 		}
 		usleep(100000);
 	}
-	plog_info(n->log, "containerd ready", "node=%s pid=%d seconds=%.2f", n->cfg.ln->name,
-		  (int)n->containerd->pid, sv_elapsed(&n->containerd->started));
+	log_info(n->log, "containerd ready", "node=%s pid=%d seconds=%.2f", n->cfg.ln->name,
+		 (int)n->containerd->pid, sv_elapsed(&n->containerd->started));
 	return 0;
 }
 
@@ -361,13 +361,13 @@ static int import_images(struct node *n)
 				NULL};
 		int err = run_in_node(n, "import", argv, 300000);
 		if (err) {
-			plog_error(n->log, "image import failed",
-				   "node=%s archive=%s log=%s/log/import.log", n->cfg.ln->name,
-				   n->cfg.images[i], n->dir);
+			log_error(n->log, "image import failed",
+				  "node=%s archive=%s log=%s/log/import.log", n->cfg.ln->name,
+				  n->cfg.images[i], n->dir);
 			return err;
 		}
-		plog_info(n->log, "image imported", "node=%s archive=%s seconds=%.2f",
-			  n->cfg.ln->name, n->cfg.images[i], sv_elapsed(&t0));
+		log_info(n->log, "image imported", "node=%s archive=%s seconds=%.2f",
+			 n->cfg.ln->name, n->cfg.images[i], sv_elapsed(&t0));
 	}
 	return 0;
 }
@@ -383,15 +383,15 @@ static int start_kubelet(struct node *n)
 	    n->cfg.bindir, n->dir, ip, n->cfg.ln->name);
 	int err = spawn_in_group(n, "kubelet", "kubelet", cmd, &n->kubelet);
 	if (!err)
-		plog_info(n->log, "kubelet started", "node=%s pid=%d restarts=%u", n->cfg.ln->name,
-			  (int)n->kubelet->pid, n->kubelet_restarts);
+		log_info(n->log, "kubelet started", "node=%s pid=%d restarts=%u", n->cfg.ln->name,
+			 (int)n->kubelet->pid, n->kubelet_restarts);
 	return err;
 }
 
 /* --- the calls that matter -------------------------------------------------------------------- */
 
 int node_start(struct node *n, struct supervisor *sv, const struct node_config *cfg,
-	       const struct plog *log)
+	       const struct logger *log)
 {
 	memset(n, 0, sizeof(*n));
 	n->cfg = *cfg;
@@ -399,8 +399,8 @@ int node_start(struct node *n, struct supervisor *sv, const struct node_config *
 	n->log = log;
 	snprintf(n->dir, sizeof(n->dir), "%s", cfg->ln->dir);
 	if (!cfg->cgroup_root || cfg->cgroup_root[0] != '/' || strchr(cfg->cgroup_root + 1, '/')) {
-		plog_error(log, "bad cgroup root", "node=%s cgroup_root=\"%s\" want=\"/name\"",
-			   cfg->ln->name, cfg->cgroup_root ? cfg->cgroup_root : "");
+		log_error(log, "bad cgroup root", "node=%s cgroup_root=\"%s\" want=\"/name\"",
+			  cfg->ln->name, cfg->cgroup_root ? cfg->cgroup_root : "");
 		return -EINVAL;
 	}
 	struct timespec t0;
@@ -429,8 +429,8 @@ int node_start(struct node *n, struct supervisor *sv, const struct node_config *
 		return err;
 	if ((err = start_containerd(n)) || (err = import_images(n)) || (err = start_kubelet(n)))
 		return err;
-	plog_info(log, "node started", "node=%s cgroup_root=%s pod_cidr=%s seconds=%.2f",
-		  cfg->ln->name, cfg->cgroup_root, cfg->pod_cidr, sv_elapsed(&t0));
+	log_info(log, "node started", "node=%s cgroup_root=%s pod_cidr=%s seconds=%.2f",
+		 cfg->ln->name, cfg->cgroup_root, cfg->pod_cidr, sv_elapsed(&t0));
 	return 0;
 }
 
@@ -448,8 +448,8 @@ int node_poll(struct node *n)
 	    n->kubelet_quick_deaths >= 4 ? 10.0 : (double)(1u << n->kubelet_quick_deaths);
 	if (n->kubelet_died.tv_sec == 0) {
 		clock_gettime(CLOCK_MONOTONIC, &n->kubelet_died);
-		plog_warn(n->log, "kubelet died; restarting", "node=%s in_seconds=%.0f log=%s",
-			  n->cfg.ln->name, delay, n->kubelet->log_path);
+		log_warn(n->log, "kubelet died; restarting", "node=%s in_seconds=%.0f log=%s",
+			 n->cfg.ln->name, delay, n->kubelet->log_path);
 		return 0;
 	}
 	if (sv_elapsed(&n->kubelet_died) < delay)
@@ -477,9 +477,9 @@ int node_stop(struct node *n)
 			cg_path(d, sizeof(d), node_cgroup_hierarchies[i], n->cfg.cgroup_root, NULL);
 			err = cg_remove(d);
 			if (err) {
-				plog_error(n->log, "cannot remove cgroup",
-					   "node=%s path=%s error=\"%s\"", n->cfg.ln->name, d,
-					   strerror(-err));
+				log_error(n->log, "cannot remove cgroup",
+					  "node=%s path=%s error=\"%s\"", n->cfg.ln->name, d,
+					  strerror(-err));
 				if (!first)
 					first = err;
 			}
@@ -492,7 +492,7 @@ int node_stop(struct node *n)
 			first = err;
 		n->mounted = false;
 	}
-	plog_info(n->log, "node stopped", "node=%s", n->cfg.ln->name);
+	log_info(n->log, "node stopped", "node=%s", n->cfg.ln->name);
 	return first;
 }
 

@@ -47,7 +47,7 @@ struct node_config {
 struct node {
 	struct node_config cfg;
 	struct supervisor *sv;
-	const struct plog *log;
+	const struct logger *log;
 	struct sv_proc *containerd;
 	struct sv_proc *kubelet;
 	unsigned kubelet_restarts;
@@ -61,7 +61,7 @@ struct node {
 /* Starts everything above; returns once containerd answers and kubelet runs (not yet Ready:
  * the caller polls the apiserver). On failure the caller still calls node_stop(). */
 int node_start(struct node *n, struct supervisor *sv, const struct node_config *cfg,
-	       const struct plog *log);
+	       const struct logger *log);
 
 /* Call after sv_reap(): restarts kubelet as a service manager would (1 s after it died,
  * backing off to 10 s when it keeps dying).

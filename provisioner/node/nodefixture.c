@@ -161,7 +161,7 @@ static int read_cp_state(const char *dir, struct cp_state *st)
 /* kubeadm makes the kubelet's identity: a client certificate for system:node:<name> in
  * system:nodes, signed by the cluster CA, in a kubeconfig pointing at the first apiserver. */
 static int make_kubeconfig(const char *cp_dir, const struct cp_state *st, const char *work,
-			   const char *name, char *out, size_t out_len, const struct plog *log)
+			   const char *name, char *out, size_t out_len, const struct logger *log)
 {
 	char cfg[PATH_MAX], logp[PATH_MAX], client[128];
 	fs_path(cfg, sizeof(cfg), "%s/kubeadm-%s.yaml", work, name);
@@ -188,7 +188,7 @@ static int make_kubeconfig(const char *cp_dir, const struct cp_state *st, const 
 	char *argv[] = {"/bin/sh", "-c", script, NULL};
 	struct sv_spec spec = {.name = "kubeadm", .argv = argv, .log_path = logp};
 	if ((err = sv_run(&spec, 60000, NULL)))
-		plog_error(log, "kubeadm kubeconfig user failed", "node=%s log=%s", name, logp);
+		log_error(log, "kubeadm kubeconfig user failed", "node=%s log=%s", name, logp);
 	return err;
 }
 
@@ -266,7 +266,7 @@ struct fixture {
 	size_t n_want, n_started;
 	double ready_s[MAX_NODES];
 	char dir[PATH_MAX];
-	struct plog log;
+	struct logger log;
 };
 
 static int write_state(struct fixture *fx, bool with_ready)
@@ -328,14 +328,14 @@ static void teardown(struct fixture *fx)
 		while (if_nametoindex(veth) != 0 && sv_elapsed(&t0) < 30)
 			usleep(50000);
 		if (if_nametoindex(veth) != 0)
-			plog_warn(&fx->log, "link still present", "link=%s seconds=%.1f", veth,
-				  sv_elapsed(&t0));
+			log_warn(&fx->log, "link still present", "link=%s seconds=%.1f", veth,
+				 sv_elapsed(&t0));
 	}
-	plog_info(&fx->log, "node links gone", "seconds=%.2f", sv_elapsed(&t0));
+	log_info(&fx->log, "node links gone", "seconds=%.2f", sv_elapsed(&t0));
 	char path[PATH_MAX];
 	fs_path(path, sizeof(path), "%s/ready", fx->dir);
 	unlink(path);
-	plog_info(&fx->log, "nodes stopped", "nodes=%zu", fx->n_started);
+	log_info(&fx->log, "nodes stopped", "nodes=%zu", fx->n_started);
 }
 
 static int cmd_up(int argc, char **argv)
@@ -356,7 +356,7 @@ static int cmd_up(int argc, char **argv)
 	bool kubeadm_images = false;
 	long timeout = 300;
 	int c;
-	fx.log = (struct plog){.out = stderr, .level = PLOG_INFO};
+	fx.log = (struct logger){.out = stderr, .level = LOG_INFO};
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -488,13 +488,13 @@ static int cmd_up(int argc, char **argv)
 
 	/* Into the control plane's hub: our node namespaces join its bridge. */
 	if ((err = sv_enter_namespaces(st.supervisor))) {
-		plog_error(&fx.log, "cannot enter the control plane's lab", "pid=%d error=\"%s\"",
-			   (int)st.supervisor, strerror(-err));
+		log_error(&fx.log, "cannot enter the control plane's lab", "pid=%d error=\"%s\"",
+			  (int)st.supervisor, strerror(-err));
 		return 1;
 	}
 	char why[256];
 	if (lab_subnet_parse(&fx.lab, st.subnet, why, sizeof(why))) {
-		plog_error(&fx.log, "bad subnet in the control plane state", "reason=\"%s\"", why);
+		log_error(&fx.log, "bad subnet in the control plane state", "reason=\"%s\"", why);
 		return 1;
 	}
 	snprintf(fx.lab.dir, sizeof(fx.lab.dir), "%s", fx.dir);
@@ -505,9 +505,9 @@ static int cmd_up(int argc, char **argv)
 	for (size_t i = 0; i < fx.n_want; i++) {
 		struct in_addr a;
 		if (lab_addr(&fx.lab, fx.want[i].index, &a)) {
-			plog_error(&fx.log, "node index outside the subnet",
-				   "node=%s index=%u subnet=%s", fx.want[i].name, fx.want[i].index,
-				   st.subnet);
+			log_error(&fx.log, "node index outside the subnet",
+				  "node=%s index=%u subnet=%s", fx.want[i].name, fx.want[i].index,
+				  st.subnet);
 			return 2;
 		}
 		/* hosts lines are "address\tname\n": look for "\naddress\t" in "\n" + hosts. */
@@ -515,9 +515,9 @@ static int cmd_up(int argc, char **argv)
 		snprintf(taken, sizeof(taken), "\n%s\t", inet_ntop(AF_INET, &a, ip, sizeof(ip)));
 		snprintf(lines, sizeof(lines), "\n%s", st.hosts);
 		if (strstr(lines, taken)) {
-			plog_error(&fx.log, "node index is taken by the control plane",
-				   "node=%s index=%u address=%s", fx.want[i].name, fx.want[i].index,
-				   ip);
+			log_error(&fx.log, "node index is taken by the control plane",
+				  "node=%s index=%u address=%s", fx.want[i].name, fx.want[i].index,
+				  ip);
 			return 2;
 		}
 		size_t l = strlen(hosts);
@@ -581,7 +581,7 @@ static int cmd_up(int argc, char **argv)
 		reap_orphans(&fx.sv);
 		for (size_t i = 0; i < fx.n_started; i++) {
 			if ((err = node_poll(&fx.nodes[i]))) {
-				plog_error(&fx.log, "containerd died", "node=%s", fx.want[i].name);
+				log_error(&fx.log, "containerd died", "node=%s", fx.want[i].name);
 				goto out;
 			}
 			if (is_ready[i])
@@ -592,14 +592,14 @@ static int cmd_up(int argc, char **argv)
 				is_ready[i] = true;
 				ready++;
 				fx.ready_s[i] = sv_elapsed(&started[i]);
-				plog_info(&fx.log, "node Ready", "node=%s seconds_from_start=%.2f",
-					  fx.want[i].name, fx.ready_s[i]);
+				log_info(&fx.log, "node Ready", "node=%s seconds_from_start=%.2f",
+					 fx.want[i].name, fx.ready_s[i]);
 			}
 		}
 		if (stop_requested(sigfd))
 			goto out;
 		if (sv_elapsed(&t0) > timeout) {
-			plog_error(&fx.log, "nodes not Ready in time", "timeout=%lds", timeout);
+			log_error(&fx.log, "nodes not Ready in time", "timeout=%lds", timeout);
 			goto out;
 		}
 		usleep(300000);
@@ -608,7 +608,7 @@ static int cmd_up(int argc, char **argv)
 	write_stats(&fx);
 	fs_path(path, sizeof(path), "%s/ready", fx.dir);
 	fs_printf(path, 0644, "%.2f\n", sv_elapsed(&t0));
-	plog_info(&fx.log, "nodes ready", "nodes=%zu seconds=%.2f", fx.n_started, sv_elapsed(&t0));
+	log_info(&fx.log, "nodes ready", "nodes=%zu seconds=%.2f", fx.n_started, sv_elapsed(&t0));
 
 	struct timespec last_stats;
 	clock_gettime(CLOCK_MONOTONIC, &last_stats);
@@ -619,7 +619,7 @@ static int cmd_up(int argc, char **argv)
 		reap_orphans(&fx.sv);
 		for (size_t i = 0; i < fx.n_started; i++)
 			if (node_poll(&fx.nodes[i]))
-				plog_error(&fx.log, "containerd died", "node=%s", fx.want[i].name);
+				log_error(&fx.log, "containerd died", "node=%s", fx.want[i].name);
 		if (sv_elapsed(&last_stats) >= 2) {
 			write_stats(&fx);
 			clock_gettime(CLOCK_MONOTONIC, &last_stats);
