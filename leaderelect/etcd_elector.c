@@ -68,11 +68,6 @@ struct etcd_elector {
 
 static void step(struct etcd_elector *ee);
 
-static int64_t now_ns(void)
-{
-	return elector_now_ns();
-}
-
 static long req_timeout_ms(const struct etcd_elector *ee)
 {
 	int64_t t = ee->cfg.t.renew_ms / 2;
@@ -156,7 +151,7 @@ static void fail_later(struct etcd_elector *ee, const char *what, const struct k
 		      ee->key, what, why ? why : kc_error_str(&res->err, eb, sizeof(eb)));
 	if (res)
 		maybe_rotate(ee, res);
-	ee->next_at = now_ns() + ee->cfg.t.retry_ms * NS_PER_MS;
+	ee->next_at = elector_now_ns() + ee->cfg.t.retry_ms * NS_PER_MS;
 }
 
 /* ---- watch ---- */
@@ -197,7 +192,7 @@ static void observe_key(struct etcd_elector *ee, const struct etcd_kv *kv)
 
 static void deadline_check(struct etcd_elector *ee)
 {
-	if (ee->leading && now_ns() >= ee->lease_sent + ee->cfg.t.renew_ms * NS_PER_MS) {
+	if (ee->leading && elector_now_ns() >= ee->lease_sent + ee->cfg.t.renew_ms * NS_PER_MS) {
 		stop_leading(ee, "no keep-alive succeeded within renewDeadline");
 		drop_lease(ee);
 		ee->phase = PH_RANGE;
@@ -292,7 +287,7 @@ static void start_watch(struct etcd_elector *ee, int64_t rev)
 static void main_done(void *arg, const struct kc_result *res)
 {
 	struct etcd_elector *ee = arg;
-	int64_t now = now_ns(), sent = ee->call_sent;
+	int64_t now = elector_now_ns(), sent = ee->call_sent;
 	ee->call = NULL;
 	deadline_check(ee);
 	char why[320];
@@ -469,7 +464,7 @@ static void step(struct etcd_elector *ee)
 	ee->in_step = true;
 	do {
 		ee->step_again = false;
-		int64_t now = now_ns();
+		int64_t now = elector_now_ns();
 		int64_t renew_ns = ee->cfg.t.renew_ms * NS_PER_MS;
 		int64_t wake = INT64_MAX;
 		deadline_check(ee);
@@ -555,7 +550,7 @@ static bool ee_is_leader(void *impl)
 {
 	struct etcd_elector *ee = impl;
 	return ee->leading && !ee->shutting_down &&
-	       now_ns() < ee->lease_sent + ee->cfg.t.renew_ms * NS_PER_MS;
+	       elector_now_ns() < ee->lease_sent + ee->cfg.t.renew_ms * NS_PER_MS;
 }
 
 static void ee_shutdown(void *impl)
