@@ -63,10 +63,20 @@ leader=$new
 
 # --- a third party replaces the Lease ---------------------------------------------------------
 sleep 2
-json=$(kc "${N[0]}" get lease -n "$LEASE_NS" "$LEASE_NAME" -o json)
-json=$(sed -e 's/"holderIdentity": "[^"]*"/"holderIdentity": "intruder"/' <<<"$json")
-t0=$(now)
-kc "${N[0]}" replace -f - <<<"$json" >/dev/null || fail "kubectl replace failed"
+# The leader renews every retryPeriod, so a read-modify-replace can lose the race and get 409
+# Conflict (optimistic concurrency doing its job); like any client, re-read and try again.
+replaced=
+for attempt in 1 2 3 4 5; do
+	json=$(kc "${N[0]}" get lease -n "$LEASE_NS" "$LEASE_NAME" -o json)
+	json=$(sed -e 's/"holderIdentity": "[^"]*"/"holderIdentity": "intruder"/' <<<"$json")
+	t0=$(now)
+	if kc "${N[0]}" replace -f - <<<"$json" >/dev/null 2>"$WORK/replace.err"; then
+		replaced=1
+		break
+	fi
+	grep -q Conflict "$WORK/replace.err" || break
+done
+[ -n "$replaced" ] || fail "kubectl replace failed: $(cat "$WORK/replace.err")"
 retry 2 seen "$leader" 'msg="stopped leading".*another holder' ||
 	fail "$leader kept leading after the Lease was given to \"intruder\""
 dt_stop=$(echo "$(last_field "$leader" "stopped leading" at) - $t0" | bc)
