@@ -19,18 +19,34 @@ while [ $# -gt 0 ]; do
 	*) echo "usage: $0 [--seconds N] [--build DIR]" >&2; exit 2 ;;
 	esac
 done
+work=$(mktemp -d /tmp/vipd-fuzz.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+# run_step WHAT CMD… — runs a build step quietly; on failure prints the tool's own last lines
+# and exits 1, so CI always says which step broke and why.
+run_step() {
+	local what=$1
+	shift
+	if ! "$@" >"$work/step.log" 2>&1; then
+		echo "fuzz: $what failed: $*" >&2
+		tail -n 40 "$work/step.log" >&2
+		exit 1
+	fi
+}
+
 if [ -z "$build" ]; then
 	build=$top/build-fuzz
-	CC=clang cmake -S "$top" -B "$build" -G Ninja -DVIPD_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	command -v clang >/dev/null || { echo "fuzz: clang is not installed (bash .ci/install-deps)" >&2; exit 1; }
+	run_step "configure ($build)" env CC=clang cmake -S "$top" -B "$build" -G Ninja \
+		-DVIPD_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 fi
 harnesses=()
 for f in "$here"/fuzz_*.c; do
 	harnesses+=("$(basename "$f" .c | sed 's/^fuzz_//')")
 done
-nice cmake --build "$build" --target "${harnesses[@]/#/fuzz_}" >/dev/null
-
-work=$(mktemp -d /tmp/vipd-fuzz.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+for name in "${harnesses[@]}"; do
+	run_step "build of harness $name" nice cmake --build "$build" --target "fuzz_$name"
+done
 OUT=${OUT:-$top/build-fuzz-findings}
 failed=0
 for name in "${harnesses[@]}"; do
@@ -47,7 +63,11 @@ for name in "${harnesses[@]}"; do
 		failed=1
 		echo "fuzz $name: FAILED — findings in $OUT/$name/:"
 		ls "$OUT/$name"
-		grep -E "ERROR|SUMMARY" "$log" | head -5
+		if grep -qE "ERROR|SUMMARY" "$log"; then
+			grep -E "ERROR|SUMMARY" "$log" | head -5
+		else
+			tail -n 20 "$log" # the harness did not start: show why
+		fi
 	fi
 done
 exit $failed
