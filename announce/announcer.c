@@ -64,7 +64,7 @@ void announcer_close(struct announcer *a)
 	a->fd = -1;
 }
 
-static enum garp_op next_op(const struct announcer *a)
+enum garp_op announcer_next_op(const struct announcer *a)
 {
 	switch (a->mode) {
 	case GARP_MODE_REQUEST:
@@ -80,7 +80,7 @@ static enum garp_op next_op(const struct announcer *a)
 int announcer_next_frame(const struct announcer *a, uint8_t *buf, size_t len)
 {
 	if (a->vip.family == AF_INET)
-		return frame_build_garp(buf, len, a->mac, a->vip.addr.v4, next_op(a));
+		return frame_build_garp(buf, len, a->mac, a->vip.addr.v4, announcer_next_op(a));
 	return frame_build_na(buf, len, a->mac, &a->vip.addr.v6);
 }
 

@@ -43,6 +43,9 @@ void announcer_close(struct announcer *a);
 /* Sends one frame: ARP (alternating per mode) or NA. Returns 0 or -errno (counted). */
 int announcer_send(struct announcer *a, struct nl_error *err);
 
+/* The ARP opcode the next IPv4 frame carries (request or reply, per the mode). Pure. */
+enum garp_op announcer_next_op(const struct announcer *a);
+
 /* Builds the frame announcer_send() would send next, without sending it. Pure. Returns its
  * length or -errno. */
 int announcer_next_frame(const struct announcer *a, uint8_t *buf, size_t len);

@@ -61,6 +61,11 @@ struct kc_client {
 	char *connect_to; /* "name:port:host:port" when tls-server-name is set */
 	char *url_base;	  /* server, or server with the tls-server-name as host */
 	struct curl_slist *connect_to_list;
+	/* Connect-to lists replaced by kc_client_set_config: a call under way may still read its
+	 * list when it connects, so they live as long as the client. */
+	struct curl_slist *retired_lists[4];
+	char *retired_to[4];
+	size_t n_retired;
 
 	struct kc_fdent *fds;
 	size_t nfds, capfds;
@@ -498,6 +503,48 @@ int kc_client_set_server(struct kc_client *kc, const char *url)
 	return 0;
 }
 
+static int build_url_base(struct kc_client *kc, char *why, size_t why_len);
+
+int kc_client_set_config(struct kc_client *kc, const struct kc_config *cfg, char *why,
+			 size_t why_len)
+{
+	if (!cfg || !cfg->server) {
+		snprintf(why, why_len, "kubernetes client: no server configured");
+		return -EINVAL;
+	}
+	if (kc->n_retired == sizeof(kc->retired_lists) / sizeof(kc->retired_lists[0])) {
+		snprintf(why, why_len, "kubernetes client: configuration replaced too often");
+		return -ENOSPC;
+	}
+	const struct kc_config *old_cfg = kc->cfg;
+	char *old_base = kc->url_base, *old_to = kc->connect_to;
+	struct curl_slist *old_list = kc->connect_to_list;
+	kc->cfg = cfg;
+	kc->url_base = kc->connect_to = NULL;
+	kc->connect_to_list = NULL;
+	int r = build_url_base(kc, why, why_len);
+	if (r < 0) {
+		free(kc->url_base);
+		free(kc->connect_to);
+		curl_slist_free_all(kc->connect_to_list);
+		kc->cfg = old_cfg;
+		kc->url_base = old_base;
+		kc->connect_to = old_to;
+		kc->connect_to_list = old_list;
+		return r;
+	}
+	/* Calls under way keep what they were given (curl copies the URL; the old connect-to
+	 * list is retired, not freed). A TLS client certificate is bound to its connection, so
+	 * the next call opens a new one. */
+	free(old_base);
+	kc->retired_to[kc->n_retired] = old_to;
+	kc->retired_lists[kc->n_retired++] = old_list;
+	free(kc->token);
+	kc->token = NULL;
+	kc->fresh_connect = true;
+	return 0;
+}
+
 void kc_call_cancel(struct kc_client *kc, struct kc_call *call)
 {
 	(void)kc;
@@ -775,6 +822,10 @@ void kc_client_free(struct kc_client *kc)
 		curl_multi_cleanup(kc->multi);
 	curl_slist_free_all(kc->connect_to_list);
 	free(kc->connect_to);
+	for (size_t i = 0; i < kc->n_retired; i++) {
+		curl_slist_free_all(kc->retired_lists[i]);
+		free(kc->retired_to[i]);
+	}
 	free(kc->url_base);
 	free(kc->user_agent);
 	free(kc->token);

@@ -93,6 +93,13 @@ void kc_client_free(struct kc_client *kc);
  * theirs. Not with tls-server-name. 0 or -errno. */
 int kc_client_set_server(struct kc_client *kc, const char *url);
 
+/* Uses `cfg` (borrowed, like the one given to kc_client_new) for every later call: another
+ * server or other credentials (the daemon's super-admin.conf → admin.conf switch). Calls under
+ * way finish with what they started with; the next call opens a fresh connection. 0 or -errno
+ * with `why`. */
+int kc_client_set_config(struct kc_client *kc, const struct kc_config *cfg, char *why,
+			 size_t why_len);
+
 /* Starts a call. `*call` (may be NULL) receives a handle for kc_call_cancel(). 0 or -errno. */
 int kc_call_start(struct kc_client *kc, const struct kc_request *req, struct kc_call **call);
 /* Cancels a call whose `done` has not run; `done` is not called. Not from inside a `data`

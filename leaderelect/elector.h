@@ -6,6 +6,10 @@
  *   query      elector_is_leader(): leader *as of now*, by the monotonic clock — call it
  *              before every announcement; it turns false the instant the renew deadline
  *              passes, even if the event loop has not run since
+ *   renewals   the `renewed` callback and elector_renewed_at(): the send time of the last
+ *              write naming us that is known to have taken effect. No other candidate may
+ *              take the lock before that time + leaseDuration (their wait starts when they
+ *              see the write), so the daemon sizes the VIP's kernel lifetime from it
  *   shutdown   elector_shutdown() stops campaigning and fires stopped-leading at once; the
  *              caller undoes its duties (removes the VIP) and then calls
  *              elector_duties_undone(), which releases the lock (like client-go's
@@ -27,6 +31,10 @@ struct elector_callbacks {
 	void (*stopped_leading)(void *arg, const char *reason);
 	void (*new_leader)(void *arg, const char *identity); /* "" = nobody holds it */
 	void (*released)(void *arg); /* after shutdown: the lock is released (or was not ours) */
+	/* optional: another process wrote our identity into the lock (after stopped_leading) */
+	void (*identity_collision)(void *arg);
+	/* optional: a renewal (or the acquisition) sent at `sent_ns` took effect at `now_ns` */
+	void (*renewed)(void *arg, int64_t sent_ns, int64_t now_ns);
 	void *arg;
 };
 
@@ -41,6 +49,7 @@ struct elector_ops {
 	void (*shutdown)(void *impl);
 	void (*duties_undone)(void *impl);
 	void (*stats)(void *impl, struct elector_stats *out);
+	int64_t (*renewed_at)(void *impl);
 	void (*free)(void *impl);
 };
 
@@ -62,6 +71,13 @@ static inline void elector_shutdown(struct elector *e)
 static inline void elector_duties_undone(struct elector *e)
 {
 	e->ops->duties_undone(e->impl);
+}
+
+/* CLOCK_BOOTTIME ns: send time of the last renewal known to have taken effect while we lead;
+ * INT64_MIN when not leading. */
+static inline int64_t elector_renewed_at(const struct elector *e)
+{
+	return e->ops->renewed_at(e->impl);
 }
 
 static inline void elector_stats(const struct elector *e, struct elector_stats *out)

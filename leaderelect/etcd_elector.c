@@ -392,8 +392,11 @@ static void main_done(void *arg, const struct kc_result *res)
 			break;
 		}
 		observe_key(ee, &kv);
-		if (ee->leading && ee->ka_ok_sent > ee->lease_sent)
+		if (ee->leading && ee->ka_ok_sent > ee->lease_sent) {
 			ee->lease_sent = ee->ka_ok_sent;
+			if (ee->cb.renewed)
+				ee->cb.renewed(ee->cb.arg, ee->lease_sent, elector_now_ns());
+		}
 		break;
 	case C_REVOKE:
 		/* Release on shutdown: done whatever the answer (the lease expires anyway). */
@@ -546,6 +549,12 @@ static void step(struct etcd_elector *ee)
 
 /* ---- elector interface ---- */
 
+static int64_t ee_renewed_at(void *impl)
+{
+	const struct etcd_elector *ee = impl;
+	return ee->leading ? ee->lease_sent : INT64_MIN;
+}
+
 static bool ee_is_leader(void *impl)
 {
 	struct etcd_elector *ee = impl;
@@ -593,6 +602,7 @@ static void ee_free(void *impl)
 
 static const struct elector_ops etcd_ops = {
     .is_leader = ee_is_leader,
+    .renewed_at = ee_renewed_at,
     .shutdown = ee_shutdown,
     .duties_undone = ee_duties_undone,
     .stats = ee_stats,

@@ -183,6 +183,28 @@ static bool rv_older(const char *a, const char *b)
 	return na < nb;
 }
 
+void le_write_started(const struct le_config *cfg, struct le_state *st,
+		      const struct lease_record *w)
+{
+	if (strcmp(w->holder, cfg->identity))
+		return;
+	st->our_renew_us[st->our_next] = w->renew_us;
+	st->our_next =
+	    (st->our_next + 1) % (sizeof(st->our_renew_us) / sizeof(st->our_renew_us[0]));
+}
+
+/* A record naming us that we did not write. */
+static bool written_by_another(const struct le_config *cfg, const struct le_state *st,
+			       const struct lease_record *rec)
+{
+	if (!st->leading || strcmp(rec->holder, cfg->identity))
+		return false;
+	for (size_t i = 0; i < sizeof(st->our_renew_us) / sizeof(st->our_renew_us[0]); i++)
+		if (st->our_renew_us[i] == rec->renew_us)
+			return false;
+	return true;
+}
+
 unsigned le_observe(const struct le_config *cfg, struct le_state *st, bool exists,
 		    const struct lease_record *rec, const char *rv, int64_t now)
 {
@@ -204,6 +226,8 @@ unsigned le_observe(const struct le_config *cfg, struct le_state *st, bool exist
 		if (rv && strlen(rv) < LEASE_RV_MAX)
 			strcpy(st->rv, rv);
 	} else {
+		if (written_by_another(cfg, st, rec))
+			ev |= LE_EV_COLLISION | le_step_down(st);
 		if (!was_present || !lease_record_equal(&st->observed, rec)) {
 			st->observed = *rec;
 			st->observed_at = now;

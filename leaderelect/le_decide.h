@@ -18,6 +18,9 @@
  *    A watch event only ever *restarts* the leaseDuration wait; it never shortens it.
  *  - Speed-up 2: a leader that sees another holder (a third party replaced the Lease, or our
  *    renewals were lost) stops at once rather than after renewDeadline.
+ *  - Identity collision: while we lead, a record naming us whose renewTime is none of the ones
+ *    we wrote means another process uses our identity (two nodes with one name would both
+ *    lead): we stop leading at once and say so (LE_EV_COLLISION); the caller stays out.
  *  - Records are written as client-go writes them: acquireTime and leaseTransitions kept on
  *    renewal, transitions + 1 and acquireTime = now on takeover; release = holder "",
  *    leaseDurationSeconds 1, acquireTime = renewTime = now.
@@ -57,7 +60,9 @@ struct le_state {
 
 	/* Our leadership. */
 	bool leading;
-	int64_t renewed_at;    /* send time of the last successful write naming us */
+	int64_t renewed_at;	 /* send time of the last successful write naming us */
+	int64_t our_renew_us[4]; /* renewTimes of our latest writes naming us (ring) */
+	unsigned our_next;
 	int64_t last_write_at; /* send time of the last write attempt: the renew tick's base */
 	bool wrote_once;
 
@@ -89,6 +94,7 @@ enum {
 	LE_EV_STARTED = 1 << 0,	   /* we became leader */
 	LE_EV_STOPPED = 1 << 1,	   /* we stopped being leader */
 	LE_EV_NEW_LEADER = 1 << 2, /* the observed holder changed (may be "" = none) */
+	LE_EV_COLLISION = 1 << 3,  /* someone else wrote a record naming us (with STOPPED) */
 };
 
 /* Result of one request, as the decisions need it. */
@@ -117,6 +123,11 @@ unsigned le_step_down(struct le_state *st);
  * Returns LE_EV_* bits. */
 unsigned le_observe(const struct le_config *cfg, struct le_state *st, bool exists,
 		    const struct lease_record *rec, const char *rv, int64_t now);
+
+/* A write of `w` is being sent: if it names us, its renewTime is ours (a watch event may
+ * show it before the reply arrives). */
+void le_write_started(const struct le_config *cfg, struct le_state *st,
+		      const struct lease_record *w);
 
 /* A GET finished with `res` (on LE_RES_OK / LE_RES_NOT_FOUND call le_observe first). */
 unsigned le_read_done(const struct le_config *cfg, struct le_state *st, enum le_result res,

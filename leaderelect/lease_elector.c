@@ -51,8 +51,14 @@ static void emit(struct lease_elector *le, unsigned ev, const char *why)
 	if (ev & LE_EV_STOPPED) {
 		le->stats.step_downs++;
 		if (cb->stopped_leading)
-			cb->stopped_leading(cb->arg, why);
+			cb->stopped_leading(cb->arg,
+					    ev & LE_EV_COLLISION
+						? "another process wrote our identity into "
+						  "the Lease"
+						: why);
 	}
+	if ((ev & LE_EV_COLLISION) && cb->identity_collision)
+		cb->identity_collision(cb->arg);
 	if (ev & LE_EV_NEW_LEADER) {
 		const char *h = le->st.lease == LE_LEASE_PRESENT ? le->st.observed.holder : "";
 		if (cb->new_leader)
@@ -163,6 +169,9 @@ static void write_done(void *arg, const struct kc_result *res)
 	if (undecodable)
 		le->st.stale = true; /* written, but we do not know its resourceVersion */
 	emit(le, ev, "");
+	if (r == LE_RES_OK && le->call_act != LE_ACT_RELEASE && le->st.leading &&
+	    le->st.renewed_at == le->call_sent && le->cb.renewed)
+		le->cb.renewed(le->cb.arg, le->call_sent, now);
 	step(le);
 }
 
@@ -212,6 +221,7 @@ static int start(struct lease_elector *le, const struct le_decision *d, int64_t 
 		req.body = body;
 		req.done = write_done;
 		le->call_write = d->write;
+		le_write_started(&le->cfg, &le->st, &d->write);
 		le->stats.writes++;
 	}
 	le->call_act = d->act;
@@ -349,6 +359,12 @@ static void on_state(void *arg, bool live)
 
 /* ---- elector interface ---- */
 
+static int64_t le_ops_renewed_at(void *impl)
+{
+	const struct lease_elector *le = impl;
+	return le->st.leading ? le->st.renewed_at : INT64_MIN;
+}
+
 static bool le_ops_is_leader(void *impl)
 {
 	struct lease_elector *le = impl;
@@ -389,6 +405,7 @@ static void le_ops_free(void *impl)
 
 static const struct elector_ops lease_ops = {
     .is_leader = le_ops_is_leader,
+    .renewed_at = le_ops_renewed_at,
     .shutdown = le_ops_shutdown,
     .duties_undone = le_ops_duties_undone,
     .stats = le_ops_stats,

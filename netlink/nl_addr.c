@@ -11,16 +11,26 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define LIFETIME_FOREVER 0xffffffffU
+#define LIFETIME_FOREVER NL_ADDR_FOREVER
 
 struct nlmsghdr *nl_addr_build(void *buf, uint16_t type, int ifindex, const struct inet_prefix *vip,
 			       unsigned options)
 {
+	return nl_addr_build_lft(buf, type, ifindex, vip, options, NL_ADDR_FOREVER);
+}
+
+struct nlmsghdr *nl_addr_build_lft(void *buf, uint16_t type, int ifindex,
+				   const struct inet_prefix *vip, unsigned options,
+				   uint32_t valid_s)
+{
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
+	/* A finite lifetime is (re)set with REPLACE, as `ip addr change` does: the same request
+	 * adds the address or pushes its expiry out. */
 	if (type == RTM_NEWADDR)
-		nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
+		nlh->nlmsg_flags |=
+		    NLM_F_CREATE | (valid_s == NL_ADDR_FOREVER ? NLM_F_EXCL : NLM_F_REPLACE);
 
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = (uint8_t)vip->family;
@@ -38,7 +48,7 @@ struct nlmsghdr *nl_addr_build(void *buf, uint16_t type, int ifindex, const stru
 		ifa->ifa_flags = (uint8_t)flags;
 		mnl_attr_put_u32(nlh, IFA_FLAGS, flags);
 		/* preferred 0 = deprecated: never chosen as a source address. */
-		struct ifa_cacheinfo ci = {.ifa_prefered = 0, .ifa_valid = LIFETIME_FOREVER};
+		struct ifa_cacheinfo ci = {.ifa_prefered = 0, .ifa_valid = valid_s};
 		mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
 	}
 	return nlh;
@@ -116,12 +126,13 @@ int nl_addr_parse(const struct nlmsghdr *nlh, struct nl_addr *out)
 }
 
 static int addr_request(struct nl_sock *s, uint16_t type, int ifindex,
-			const struct inet_prefix *vip, unsigned options, struct nl_error *err)
+			const struct inet_prefix *vip, unsigned options, uint32_t valid_s,
+			struct nl_error *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	char text[INET_PREFIX_STRLEN];
-	int rc =
-	    nl_sock_request(s, nl_addr_build(buf, type, ifindex, vip, options), NULL, NULL, err);
+	int rc = nl_sock_request(s, nl_addr_build_lft(buf, type, ifindex, vip, options, valid_s),
+				 NULL, NULL, err);
 	if (rc == 0)
 		return 0;
 	if (type == RTM_NEWADDR && rc == -EEXIST)
@@ -138,12 +149,21 @@ static int addr_request(struct nl_sock *s, uint16_t type, int ifindex,
 int nl_addr_add(struct nl_sock *s, int ifindex, const struct inet_prefix *vip, unsigned options,
 		struct nl_error *err)
 {
-	return addr_request(s, RTM_NEWADDR, ifindex, vip, options, err);
+	return addr_request(s, RTM_NEWADDR, ifindex, vip, options, NL_ADDR_FOREVER, err);
+}
+
+int nl_addr_set(struct nl_sock *s, int ifindex, const struct inet_prefix *vip, unsigned options,
+		uint32_t valid_s, struct nl_error *err)
+{
+	if (valid_s == 0 || valid_s == NL_ADDR_FOREVER)
+		return nl_error_set(err, EINVAL, "valid lifetime %u: must be 1..%u seconds",
+				    valid_s, NL_ADDR_FOREVER - 1);
+	return addr_request(s, RTM_NEWADDR, ifindex, vip, options, valid_s, err);
 }
 
 int nl_addr_del(struct nl_sock *s, int ifindex, const struct inet_prefix *vip, struct nl_error *err)
 {
-	return addr_request(s, RTM_DELADDR, ifindex, vip, 0, err);
+	return addr_request(s, RTM_DELADDR, ifindex, vip, 0, NL_ADDR_FOREVER, err);
 }
 
 struct find_ctx {

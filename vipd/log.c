@@ -49,11 +49,24 @@ void log_at(const struct logger *lg, enum log_level level, const char *msg, cons
 	}
 	fputc('"', out);
 	if (kv && *kv) {
+		/* Values come from outside (Lease holders, API errors): no control character may
+		 * end the line or forge another one. */
+		char buf[2048];
 		va_list ap;
 		va_start(ap, kv);
-		fputc(' ', out);
-		vfprintf(out, kv, ap);
+		vsnprintf(buf, sizeof(buf), kv, ap);
 		va_end(ap);
+		fputc(' ', out);
+		for (const unsigned char *p = (const unsigned char *)buf; *p; p++) {
+			if (*p == '\n')
+				fputs("\\n", out);
+			else if (*p == '\r')
+				fputs("\\r", out);
+			else if (*p < 0x20 || *p == 0x7f)
+				fprintf(out, "\\x%02x", *p);
+			else
+				fputc(*p, out);
+		}
 	}
 	fputc('\n', out);
 	fflush(out);

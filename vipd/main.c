@@ -1,11 +1,12 @@
 /*
- * main.c — the vipd program: a table of subcommands. `vipd manager` (the daemon, as kube-vip's
- * `manager`) joins it in a later change; the diagnostics below drive the same libraries.
+ * main.c — the vipd program: a table of subcommands. `vipd manager` is the daemon (as kube-vip's
+ * `manager`); the diagnostics below it drive the same libraries.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "manifest.h"
 
 #ifndef VIPD_VERSION
 #define VIPD_VERSION "dev"
@@ -18,6 +19,8 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
+    {"manager", cmd_manager, "run the daemon (kube-vip's control-plane mode, configured alike)"},
+    {"manifest", cmd_manifest, "print a static pod manifest that runs vipd manager"},
     {"vip", cmd_vip, "add, delete or show the VIP on an interface"},
     {"announce", cmd_announce, "send gratuitous ARP / unsolicited NA for an address"},
     {"monitor", cmd_monitor, "print VIP and link changes made behind vipd's back"},

@@ -460,6 +460,7 @@ static int64_t simulate(struct sim_node *nodes, size_t n, double secs,
 			case LE_ACT_ACQUIRE:
 			case LE_ACT_RENEW:
 			case LE_ACT_RELEASE: {
+				le_write_started(&nd->cfg, &nd->st, &d.write);
 				enum le_result r =
 				    nd->cut ? LE_RES_ERROR
 					    : server_write(&srv, d.act, nd->st.rv, &d.write);
@@ -554,4 +555,34 @@ Test(le_sim, graceful_release_is_taken_at_once)
 	cr_assert(nodes[0].st.done);
 	cr_assert_geq(b_led, S(10));
 	cr_assert_leq(b_led, S(10.02), "b took over at %.2fs", b_led / 1e9);
+}
+
+/* Identity collision: a record naming us that we did not write ends our leadership at once;
+ * our own writes, seen by the watch before or after their reply, do not. */
+Test(le_decide, identity_collision_steps_down)
+{
+	struct le_config cfg = cfg_for("a");
+	struct le_state st;
+	le_state_init(&st);
+	struct lease_record mine = {
+	    .holder = "a", .duration_s = 5, .has_renew = true, .renew_us = 111};
+	le_write_started(&cfg, &st, &mine);
+	cr_assert(le_write_done(&cfg, &st, LE_ACT_CREATE, &mine, LE_RES_OK, "5", S(0), S(0)) &
+		  LE_EV_STARTED);
+	/* Our renewal, seen by the watch before its reply. */
+	struct lease_record renewal = mine;
+	renewal.renew_us = 222;
+	le_write_started(&cfg, &st, &renewal);
+	cr_assert_eq(le_observe(&cfg, &st, true, &renewal, "6", S(1)) & LE_EV_COLLISION, 0);
+	cr_assert(st.leading);
+	/* Someone else's record under our name. */
+	struct lease_record theirs = mine;
+	theirs.renew_us = 999;
+	unsigned ev = le_observe(&cfg, &st, true, &theirs, "7", S(1.5));
+	cr_assert(ev & LE_EV_COLLISION);
+	cr_assert(ev & LE_EV_STOPPED);
+	cr_assert_not(st.leading);
+	/* Not leading: a record naming us is no collision. */
+	theirs.renew_us = 1000;
+	cr_assert_eq(le_observe(&cfg, &st, true, &theirs, "8", S(2)) & LE_EV_COLLISION, 0);
 }

@@ -7,8 +7,8 @@
 # initramfs built here, at test time: busybox, the kernel modules asked for (dependencies
 # resolved from modules.dep, loaded in order with insmod), the program and every shared library
 # `ldd` names, extra host programs, and an /init that runs the program and prints an exit marker
-# carrying a per-run token on the serial console. No disk, no network device, ~3 s per boot
-# under TCG.
+# carrying a per-run token on the serial console. No disk, and no network device unless --net
+# asks for one; ~3 s per boot under TCG.
 #
 # Exit status: the program's; 77 (ctest SKIP_RETURN_CODE) with "SKIP: <reason>" when this machine
 # cannot run a VM (no qemu, no kernel image, neither KVM nor a working TCG); 124 on timeout;
@@ -25,6 +25,10 @@
 #   --setup FILE         a shell script run before PROGRAM (modules loaded, lo up)
 #   --timeout SEC        wall-clock limit of the VM (default 300)
 #   --memory MB          VM memory (default 512)
+#   --net OPTS           a virtio NIC (eth0 in the VM, left down) on qemu's user-mode network:
+#                        `-netdev user,id=n0,OPTS` (e.g. restrict=on,guestfwd=...; the VM reaches
+#                        the network qemu runs in through 10.0.2.2 unless restricted); adds the
+#                        modules virtio_pci and virtio_net
 # Environment: VIPD_VM_KERNEL (kernel image; default the newest /boot/vmlinuz-* whose modules
 #   are installed), VIPD_VM_ACCEL (kvm|tcg; default probed once and cached), VIPD_VM_QEMU,
 #   VIPD_VM_KEEP=1 keeps the workdir. ASAN_OPTIONS, UBSAN_OPTIONS and LSAN_OPTIONS are passed
@@ -34,7 +38,7 @@ set -u -o pipefail
 die() { echo "vm_run: $*" >&2; exit 125; }
 skip() { echo "SKIP: $*"; exit 77; }
 
-workdir="" cache="" modules="" default_modules=1 setup="" timeout_s=300 memory=512
+workdir="" cache="" modules="" default_modules=1 setup="" timeout_s=300 memory=512 net=""
 programs=() files=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -47,6 +51,7 @@ while [ $# -gt 0 ]; do
 	--setup) setup=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--memory) memory=$2; shift 2 ;;
+	--net) net=$2; shift 2 ;;
 	--) shift; break ;;
 	*) die "unknown option \"$1\"" ;;
 	esac
@@ -58,6 +63,12 @@ program=$1; shift
 [ -n "$cache" ] || cache=$(dirname "$workdir")
 if [ "$default_modules" = 1 ]; then
 	modules="libcrc32c nf_defrag_ipv4 nf_defrag_ipv6 nf_conntrack ip_vs ip_vs_rr dummy $modules"
+fi
+nic=(-nic none)
+if [ -n "$net" ]; then
+	modules="$modules virtio_pci virtio_net"
+	# romfile= : no option ROM (no network boot), so no ipxe file is needed.
+	nic=(-netdev "user,id=n0,$net" -device virtio-net-pci,netdev=n0,romfile=)
 fi
 
 # --- What this machine has ---------------------------------------------------------------------
@@ -227,10 +238,12 @@ chmod +x "$root/init"
 	die "cannot build the initramfs"
 
 # --- Booting ------------------------------------------------------------------------------------
-# Boots $2 with accelerator $1 for at most $3 seconds, serial console to $4; prints nothing.
+# Boots $2 with accelerator $1 for at most $3 seconds, serial console to $4, with the NIC
+# options that follow; prints nothing.
 boot() {
 	local accel=$1 initrd=$2 limit=$3 log=$4 token=$5
-	timeout --kill-after=5 "$limit" "$qemu" -accel "$accel" -m "$memory" -smp 1 -nic none \
+	shift 5
+	timeout --kill-after=5 "$limit" "$qemu" -accel "$accel" -m "$memory" -smp 1 "$@" \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append "console=ttyS0 quiet panic=-1 vipd.token=$token" \
 		-display none -monitor none -serial "file:$log" -no-reboot </dev/null >"$log.qemu" 2>&1
@@ -248,7 +261,7 @@ probe_accel() {
 	for a in kvm tcg; do
 		if [ "$a" = kvm ] && ! [ -r /dev/kvm -a -w /dev/kvm ]; then continue; fi
 		"$qemu" -accel help 2>/dev/null | grep -qx "$a" || continue
-		if boot "$a" "$p/initrd" $([ $a = kvm ] && echo 15 || echo 90) "$p/log" probe &&
+		if boot "$a" "$p/initrd" $([ $a = kvm ] && echo 15 || echo 90) "$p/log" probe -nic none &&
 			grep -q "VIPD_VM_EXIT probe 0" "$p/log"; then
 			rm -rf "$p"
 			echo "$a"
@@ -280,7 +293,7 @@ token=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 log=$workdir/console.log
 echo "vm_run: $(basename "$program") on $kver, accel $accel, ${memory}M, initramfs $(du -h "$workdir/initramfs.cpio" | cut -f1)"
 start=$(date +%s.%N)
-boot "$accel" "$workdir/initramfs.cpio" "$timeout_s" "$log" "$token"
+boot "$accel" "$workdir/initramfs.cpio" "$timeout_s" "$log" "$token" "${nic[@]}"
 qrc=$?
 end=$(date +%s.%N)
 # The console, without terminal control sequences (firmware and colored test output).
