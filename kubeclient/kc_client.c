@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
+
+#include "clock.h"
 
 #define MAX_BODY	   (64u << 20)
 #define TOKEN_REREAD_MS	   60000
@@ -69,7 +70,7 @@ struct kc_client {
 
 	struct kc_fdent *fds;
 	size_t nfds, capfds;
-	int64_t curl_deadline; /* monotonic ms, -1 none */
+	int64_t curl_deadline; /* clock_boot_ms(), -1 none */
 	struct kc_timer *timers;
 	struct kc_call *calls;
 	bool fresh_connect;
@@ -77,13 +78,6 @@ struct kc_client {
 	struct kc_stats stats;
 	uint64_t deliver_gen;
 };
-
-int64_t kc_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void kc_client_log(const struct kc_client *kc, enum kc_log_level level, const char *msg,
 		   const char *kv_fmt, ...)
@@ -167,7 +161,7 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
 	(void)multi;
 	struct kc_client *kc = userp;
-	kc->curl_deadline = timeout_ms < 0 ? -1 : kc_now_ms() + timeout_ms;
+	kc->curl_deadline = timeout_ms < 0 ? -1 : clock_boot_ms() + timeout_ms;
 	return 0;
 }
 
@@ -175,7 +169,7 @@ void kc_timer_arm(struct kc_client *kc, struct kc_timer *t, int64_t delay_ms, vo
 		  void *arg)
 {
 	kc_timer_disarm(kc, t);
-	t->at_ms = kc_now_ms() + (delay_ms > 0 ? delay_ms : 0);
+	t->at_ms = clock_boot_ms() + (delay_ms > 0 ? delay_ms : 0);
 	t->fn = fn;
 	t->arg = arg;
 	t->armed = true;
@@ -205,7 +199,7 @@ int kc_client_timeout_ms(struct kc_client *kc)
 			at = t->at_ms;
 	if (at < 0)
 		return -1;
-	int64_t d = at - kc_now_ms();
+	int64_t d = at - clock_boot_ms();
 	return d < 0 ? 0 : d > 3600000 ? 3600000 : (int)d;
 }
 
@@ -325,7 +319,7 @@ static void refresh_token(struct kc_client *kc)
 	if (!cfg->token_file) {
 		return;
 	}
-	int64_t now = kc_now_ms();
+	int64_t now = clock_boot_ms();
 	if (kc->token && now - kc->token_read_at < TOKEN_REREAD_MS)
 		return;
 	struct kc_blob b;
@@ -690,7 +684,7 @@ void kc_client_on_fd(struct kc_client *kc, int fd, short revents)
 
 void kc_client_on_timeout(struct kc_client *kc)
 {
-	int64_t now = kc_now_ms();
+	int64_t now = clock_boot_ms();
 	if (kc->curl_deadline >= 0 && kc->curl_deadline <= now) {
 		int running;
 		kc->curl_deadline = -1;
@@ -784,7 +778,7 @@ int kc_client_new(const struct kc_client_opts *o, struct kc_client **out, char *
 	kc->curl_deadline = -1;
 	kc->user_agent = strdup(o->user_agent ? o->user_agent : "vipd");
 	if (getrandom(&kc->rng, sizeof(kc->rng), GRND_NONBLOCK) != sizeof(kc->rng))
-		kc->rng = (uint64_t)kc_now_ms() * 0x9E3779B97F4A7C15ULL;
+		kc->rng = (uint64_t)clock_boot_ms() * 0x9E3779B97F4A7C15ULL;
 	kc->rng |= 1;
 	int r = -ENOMEM;
 	if (!kc->user_agent || (r = build_url_base(kc, why, why_len)) < 0)

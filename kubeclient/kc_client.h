@@ -112,7 +112,8 @@ void kc_client_on_fd(struct kc_client *kc, int fd, short revents);
 void kc_client_on_timeout(struct kc_client *kc);
 size_t kc_client_pollfds(const struct kc_client *kc, struct pollfd *fds, size_t max);
 
-/* Small timers for the client's users, on the same loop. */
+/* Small timers for the client's users, on the same loop. Times are clock_boot_ms()
+ * (base/clock.h): the elector's clock, so a timer and the deadline it guards agree. */
 struct kc_timer {
 	int64_t at_ms;
 	void (*fn)(void *arg);
@@ -131,8 +132,5 @@ void kc_client_stats(const struct kc_client *kc, struct kc_stats *out);
 /* Logs through the client's logger (used by the client's users: watch, elector). */
 void kc_client_log(const struct kc_client *kc, enum kc_log_level level, const char *msg,
 		   const char *kv_fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* Monotonic milliseconds, the clock of the client's timers. */
-int64_t kc_now_ms(void);
 
 #endif

@@ -10,8 +10,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
 
 #define LOOP_MAX_FDS	 64
 #define LOOP_MAX_SIGNALS 8
@@ -45,26 +46,9 @@ struct loop {
 	bool stop;
 };
 
-static int64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int64_t loop_boottime_ns(void)
-{
-	return clock_ns(CLOCK_BOOTTIME);
-}
-
-int64_t loop_boottime_ms(void)
-{
-	return loop_boottime_ns() / 1000000;
-}
-
 int64_t loop_now_ms(const struct loop *l)
 {
-	return l->fake ? l->fake_now : loop_boottime_ms();
+	return l->fake ? l->fake_now : clock_boot_ms();
 }
 
 static int loop_alloc(struct loop **out)

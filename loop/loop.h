@@ -45,11 +45,8 @@ int loop_new(struct loop **out);
 int loop_new_fake(struct loop **out, int64_t start_ms);
 void loop_free(struct loop *l);
 
-/* The loop's clock, milliseconds. */
+/* The loop's clock, milliseconds: clock_boot_ms() (base/clock.h), or the fake clock. */
 int64_t loop_now_ms(const struct loop *l);
-/* CLOCK_BOOTTIME in milliseconds / nanoseconds (the real clock, for code outside a loop). */
-int64_t loop_boottime_ms(void);
-int64_t loop_boottime_ns(void);
 
 /* Watches `fd` for `events` (LOOP_READ|LOOP_WRITE), replacing what was set; 0 stops watching.
  * 0 or -errno. */

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,20 +21,6 @@
 #ifndef NETLINK_CAP_ACK
 #define NETLINK_CAP_ACK 10
 #endif
-
-int nl_error_set(struct nl_error *err, int errnum, const char *fmt, ...)
-{
-	if (errnum < 0)
-		errnum = -errnum;
-	if (err) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-		err->err = -errnum;
-	}
-	return -errnum;
-}
 
 int nl_sock_open(struct nl_sock *s, int protocol, unsigned groups, bool nonblock,
 		 struct nl_error *err)

@@ -19,14 +19,9 @@
 #include <stdint.h>
 #include <linux/netlink.h>
 
-struct mnl_socket;
+#include "error.h" /* struct nl_error: the error every call here fills */
 
-/* An error a caller can show as is: negative errno plus one line of text (with the kernel's
- * extended-ack message when it sent one). */
-struct nl_error {
-	int err;
-	char msg[256];
-};
+struct mnl_socket;
 
 struct nl_sock {
 	struct mnl_socket *mnl;
@@ -62,11 +57,6 @@ static inline bool nl_msg_ok(const struct nlmsghdr *nlh, int left)
 	const uint32_t hdr = 16; /* sizeof(struct nlmsghdr) */
 	return left >= (int)hdr && nlh->nlmsg_len >= hdr && nlh->nlmsg_len <= (uint32_t)left;
 }
-
-/* Fills `err` with -errnum and a printf-style message; returns -errnum (so callers can
- * `return nl_error_set(...)`). errnum is positive. */
-int nl_error_set(struct nl_error *err, int errnum, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* Parses an NLMSG_ERROR message: returns the (negative) error and copies the extended-ack
  * text, if any, into `ext_msg`. Pure; exposed for unit tests. */

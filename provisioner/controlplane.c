@@ -101,7 +101,7 @@ static int wait_ready(struct controlplane *cp, struct cp_node *n, enum cp_role r
 	for (;;) {
 		if (probe(cp, probe_in, check, NULL) == 0) {
 			log_info(cp->log, "ready", "node=%s process=%s check=%s seconds=%.2f",
-				 n->node->name, p->name, what, sv_elapsed(&p->started));
+				 n->node->name, p->name, what, clock_elapsed_s(p->started));
 			return 0;
 		}
 		sv_reap(&cp->sv);
@@ -112,7 +112,7 @@ static int wait_ready(struct controlplane *cp, struct cp_node *n, enum cp_role r
 		}
 		if (cp->opt.interrupted && cp->opt.interrupted(cp->opt.ctx))
 			return -EINTR;
-		if (sv_elapsed(&p->started) > cp->opt.timeout_s) {
+		if (clock_elapsed_s(p->started) > cp->opt.timeout_s) {
 			log_error(cp->log, "not ready in time",
 				  "node=%s process=%s timeout=%ds log=%s", n->node->name, p->name,
 				  cp->opt.timeout_s, p->log_path);
@@ -213,13 +213,12 @@ static int wait_etcd(struct controlplane *cp, struct cp_node *n, const char *wha
 static int etcdctl_retry(struct controlplane *cp, struct cp_node *n, struct args *a,
 			 const char *logp)
 {
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t t0 = clock_boot_ns();
 	for (;;) {
 		int err = probe(cp, NULL, a, logp);
 		if (!err)
 			return 0;
-		if (sv_elapsed(&t0) > cp->opt.timeout_s ||
+		if (clock_elapsed_s(t0) > cp->opt.timeout_s ||
 		    (cp->opt.interrupted && cp->opt.interrupted(cp->opt.ctx))) {
 			log_error(cp->log, "etcdctl failed", "node=%s command=\"%s %s\" log=%s",
 				  n->node->name, a->v[5], a->v[6], logp);
@@ -528,8 +527,7 @@ int cp_up(struct controlplane *cp, const struct cp_options *opt, const struct lo
 {
 	char why[256], ip[INET_ADDRSTRLEN];
 	int err;
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t t0 = clock_boot_ns();
 	memset(cp, 0, sizeof(*cp));
 	cp->opt = *opt;
 	cp->log = log;
@@ -582,12 +580,11 @@ int cp_up(struct controlplane *cp, const struct cp_options *opt, const struct lo
 	    .n_nodes = opt->nodes,
 	    .log = log,
 	};
-	struct timespec tp;
-	clock_gettime(CLOCK_MONOTONIC, &tp);
+	int64_t tp = clock_boot_ns();
 	if ((err = pki_make(&pc)))
 		return err;
 	log_info(log, "certificates and kubeconfigs made by kubeadm", "nodes=%u seconds=%.2f",
-		 opt->nodes, sv_elapsed(&tp));
+		 opt->nodes, clock_elapsed_s(tp));
 
 	for (unsigned i = 0; i < opt->nodes; i++) {
 		struct cp_node *n = &cp->nodes[i];
@@ -610,8 +607,7 @@ int cp_up(struct controlplane *cp, const struct cp_options *opt, const struct lo
 
 	/* etcd: the first member alone, then each next one joins as a learner and is promoted. */
 	char cluster[4096] = "";
-	struct timespec te;
-	clock_gettime(CLOCK_MONOTONIC, &te);
+	int64_t te = clock_boot_ns();
 	for (unsigned i = 0; i < opt->nodes; i++) {
 		struct cp_node *n = &cp->nodes[i];
 		addr_str(n->node->addr, ip);
@@ -624,18 +620,18 @@ int cp_up(struct controlplane *cp, const struct cp_options *opt, const struct lo
 		if (err)
 			return err;
 	}
-	log_info(log, "etcd cluster ready", "members=%u seconds=%.2f", opt->nodes, sv_elapsed(&te));
+	log_info(log, "etcd cluster ready", "members=%u seconds=%.2f", opt->nodes,
+		 clock_elapsed_s(te));
 
 	/* Apiservers all at once: each talks to its own member. */
-	struct timespec ta;
-	clock_gettime(CLOCK_MONOTONIC, &ta);
+	int64_t ta = clock_boot_ns();
 	for (unsigned i = 0; i < opt->nodes; i++)
 		if ((err = start_apiserver(cp, &cp->nodes[i])))
 			return err;
 	for (unsigned i = 0; i < opt->nodes; i++)
 		if ((err = wait_apiserver(cp, &cp->nodes[i])))
 			return err;
-	log_info(log, "apiservers ready", "nodes=%u seconds=%.2f", opt->nodes, sv_elapsed(&ta));
+	log_info(log, "apiservers ready", "nodes=%u seconds=%.2f", opt->nodes, clock_elapsed_s(ta));
 	if ((err = bind_cluster_admins(cp)))
 		return err;
 
@@ -646,7 +642,7 @@ int cp_up(struct controlplane *cp, const struct cp_options *opt, const struct lo
 	if (opt->kube_vip && (err = start_kube_vips(cp)))
 		return err;
 	log_info(log, "control plane ready", "nodes=%u version=%s vip=%s seconds=%.2f", opt->nodes,
-		 cp->k8s_version, vip, sv_elapsed(&t0));
+		 cp->k8s_version, vip, clock_elapsed_s(t0));
 	return 0;
 }
 

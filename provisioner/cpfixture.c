@@ -288,8 +288,7 @@ static int cmd_up(int argc, char **argv)
 		}
 		log_info(&log, "stopping", "dir=%s", abs);
 	}
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t t0 = clock_boot_ns();
 	cp_down(&cp);
 	size_t left = 0;
 	for (size_t i = 0; i < cp.sv.n; i++)
@@ -301,7 +300,7 @@ static int cmd_up(int argc, char **argv)
 				 strerror(-rerr));
 	}
 	log_info(&log, "torn down", "processes=%zu still_running=%zu seconds=%.2f kept=%s", cp.sv.n,
-		 left, sv_elapsed(&t0), keep ? abs : "no");
+		 left, clock_elapsed_s(t0), keep ? abs : "no");
 	return left ? 1 : code;
 }
 

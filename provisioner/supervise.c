@@ -21,13 +21,6 @@ void sv_init(struct supervisor *sv, const struct logger *log)
 	sv->log = log;
 }
 
-double sv_elapsed(const struct timespec *since)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9;
-}
-
 int sv_enter_namespaces(pid_t pid)
 {
 	static const struct {
@@ -162,7 +155,7 @@ static struct sv_proc *record(struct supervisor *sv, const char *name, const cha
 	snprintf(p->log_path, sizeof(p->log_path), "%s", log_path ? log_path : "");
 	p->pid = pid;
 	p->running = true;
-	clock_gettime(CLOCK_MONOTONIC, &p->started);
+	p->started = clock_boot_ns();
 	return p;
 }
 
@@ -238,8 +231,7 @@ int sv_run(const struct sv_spec *spec, int timeout_ms, int *status)
 	pid_t pid = fork_exec(spec);
 	if (pid < 0)
 		return (int)pid;
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t t0 = clock_boot_ns();
 	int st = 0;
 	for (;;) {
 		pid_t r = waitpid(pid, &st, WNOHANG);
@@ -247,7 +239,7 @@ int sv_run(const struct sv_spec *spec, int timeout_ms, int *status)
 			break;
 		if (r < 0 && errno != EINTR)
 			return -errno;
-		if (sv_elapsed(&t0) * 1000 > timeout_ms) {
+		if (clock_elapsed_s(t0) * 1000 > timeout_ms) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			if (status)
@@ -293,7 +285,7 @@ int sv_reap(struct supervisor *sv)
 		else
 			log_warn(sv->log, "process exited",
 				 "node=%s process=%s pid=%d %s after=%.1fs", p->node, p->name,
-				 (int)p->pid, how, sv_elapsed(&p->started));
+				 (int)p->pid, how, clock_elapsed_s(p->started));
 	}
 	return reaped;
 }

@@ -14,9 +14,10 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
-#include <time.h>
 
+#include "clock.h" /* clock_boot_ns(), clock_elapsed_s(): durations and timeouts */
 #include "log.h"
 
 #define SV_MAX_PROCS 96
@@ -42,9 +43,9 @@ struct sv_proc {
 	char log_path[PATH_MAX];
 	pid_t pid;
 	bool running;
-	bool stopping; /* we asked it to stop: its exit is not news */
-	int status;    /* wait status once !running */
-	struct timespec started;
+	bool stopping;	 /* we asked it to stop: its exit is not news */
+	int status;	 /* wait status once !running */
+	int64_t started; /* clock_boot_ns() */
 };
 
 struct supervisor {
@@ -80,8 +81,5 @@ void sv_stop_all(struct supervisor *sv, int grace_ms);
 
 /* Moves the calling (single-threaded) process into pid's net, uts and mnt namespaces. */
 int sv_enter_namespaces(pid_t pid);
-
-/* Seconds since `since` on the monotonic clock. */
-double sv_elapsed(const struct timespec *since);
 
 #endif

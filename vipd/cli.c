@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/signalfd.h>
-#include <time.h>
 
 int cli_fail(const char *fmt, ...)
 {
@@ -63,13 +62,6 @@ int cli_open_link(const char *ifname, struct nl_sock *sock, struct nl_link *link
 		return err.err;
 	}
 	return 0;
-}
-
-uint64_t clock_monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 int cli_termination_fd(void)

@@ -1,6 +1,6 @@
 /*
  * cli — what the vipd subcommands share: the table of subcommands, option parsing helpers that
- * give one-line errors naming the bad value, and the monotonic clock.
+ * give one-line errors naming the bad value.
  */
 #ifndef VIPD_CLI_H
 #define VIPD_CLI_H
@@ -30,8 +30,6 @@ int cli_parse_vip(const char *text, struct inet_prefix *vip);
 
 /* Opens a route socket and looks the interface up; prints the error. */
 int cli_open_link(const char *ifname, struct nl_sock *sock, struct nl_link *link);
-
-uint64_t clock_monotonic_ms(void);
 
 /* Blocks SIGINT and SIGTERM and returns a signalfd that becomes readable on either, so a
  * command's poll loop can stop cleanly; -errno on failure. */

@@ -11,6 +11,7 @@
 
 #include "announcer.h"
 #include "cli.h"
+#include "clock.h"
 #include "schedule.h"
 
 static const char announce_usage[] =
@@ -113,17 +114,17 @@ int cmd_announce(int argc, char **argv)
 	char mac[18], text[INET6_ADDRSTRLEN];
 	format_mac(link.mac, mac, sizeof(mac));
 	inet_prefix_format_addr(&vip, text, sizeof(text));
-	announce_schedule_start(&sched, clock_monotonic_ms(), count ? (unsigned)count : 3);
+	announce_schedule_start(&sched, (uint64_t)clock_boot_ms(), count ? (unsigned)count : 3);
 	int rc = 0;
 	while (count == 0 || ann.sent < count) {
-		int64_t wait = announce_schedule_timeout_ms(&sched, clock_monotonic_ms());
+		int64_t wait = announce_schedule_timeout_ms(&sched, (uint64_t)clock_boot_ms());
 		struct pollfd pfd = {.fd = sfd, .events = POLLIN};
 		int n = poll(&pfd, 1, (int)wait);
 		if (n > 0)
 			break; /* interrupted */
 		if (n < 0 && errno != EINTR)
 			break;
-		uint64_t now = clock_monotonic_ms();
+		uint64_t now = (uint64_t)clock_boot_ms();
 		if (!announce_schedule_due(&sched, now))
 			continue;
 		if (announcer_send(&ann, &err) < 0) {

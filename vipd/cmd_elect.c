@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "elector.h"
 #include "etcd_elector.h"
 #include "kc_client.h"
@@ -38,9 +38,7 @@ static const char elect_usage[] =
 /* Wall-clock seconds with microseconds: tests compare these across processes. */
 static double wall_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)clock_wall_us() / 1e6;
 }
 
 struct elect_ctx {
@@ -123,7 +121,7 @@ static int load_pem_file(const char *opt, const char *path, struct kc_blob *out)
 /* Runs the loop until stopped: poll over the client's fds and a signalfd. */
 static int run(struct elect_ctx *c, struct kc_client *kc, int64_t run_for_ms, int64_t hb_ms)
 {
-	int64_t next_hb = hb_ms > 0 ? kc_now_ms() : -1;
+	int64_t next_hb = hb_ms > 0 ? clock_boot_ms() : -1;
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -131,11 +129,11 @@ static int run(struct elect_ctx *c, struct kc_client *kc, int64_t run_for_ms, in
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
 		return cli_fail("elect: signalfd: %s", strerror(errno)), 1;
-	int64_t start = kc_now_ms(), stop_deadline = -1;
+	int64_t start = clock_boot_ms(), stop_deadline = -1;
 	bool stopping = false;
 	struct pollfd fds[64];
 	while (!c->released) {
-		int64_t now = kc_now_ms();
+		int64_t now = clock_boot_ms();
 		if (!stopping && run_for_ms > 0 && now - start >= run_for_ms) {
 			stopping = true;
 		}
@@ -179,13 +177,13 @@ static int run(struct elect_ctx *c, struct kc_client *kc, int64_t run_for_ms, in
 			if (fds[i].revents)
 				kc_client_on_fd(kc, fds[i].fd, fds[i].revents);
 		kc_client_on_timeout(kc);
-		if (next_hb >= 0 && kc_now_ms() >= next_hb) {
+		if (next_hb >= 0 && clock_boot_ms() >= next_hb) {
 			if (elector_is_leader(&c->el))
 				log_info(&c->lg, "leading", "lease=%s/%s identity=%s at=%.6f",
 					 c->cfg.ns, c->cfg.name, c->cfg.identity, wall_s());
 			next_hb += hb_ms;
-			if (next_hb < kc_now_ms())
-				next_hb = kc_now_ms() + hb_ms;
+			if (next_hb < clock_boot_ms())
+				next_hb = clock_boot_ms() + hb_ms;
 		}
 	}
 	close(sfd);
@@ -410,9 +408,9 @@ int cmd_elect(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	int64_t t0 = kc_now_ms();
+	int64_t t0 = clock_boot_ms();
 	rc = run(&c, kc, run_for, heartbeat);
-	double secs = (double)(kc_now_ms() - t0) / 1000.0;
+	double secs = (double)(clock_boot_ms() - t0) / 1000.0;
 
 	struct kc_stats ks;
 	struct elector_stats es;

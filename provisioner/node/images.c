@@ -48,8 +48,7 @@ static int build_one(const struct node_images_options *o, struct node_images *ou
 		log_info(o->log, "image reused", "image=%s archive=%s", name, archive);
 		return 0;
 	}
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t t0 = clock_boot_ns();
 	fs_path(work, sizeof(work), "%s/%s.work.%d", o->out_dir, archive_base, (int)getpid());
 	fs_rmtree(work);
 	fs_path(rootfs, sizeof(rootfs), "%s/rootfs%s", work, dest_dir);
@@ -90,7 +89,7 @@ static int build_one(const struct node_images_options *o, struct node_images *ou
 	fs_rmtree(work);
 	if (!rc)
 		log_info(o->log, "image built", "image=%s archive=%s seconds=%.2f", name, archive,
-			 sv_elapsed(&t0));
+			 clock_elapsed_s(t0));
 	return rc;
 }
 

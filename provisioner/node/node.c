@@ -158,8 +158,7 @@ static int cg_kill_all(struct node *n)
 	char freezer[PATH_MAX], state[PATH_MAX];
 	cg_path(freezer, sizeof(freezer), "freezer", n->cfg.cgroup_root, NULL);
 	fs_path(state, sizeof(state), "%s/freezer.state", freezer);
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t t0 = clock_boot_ns();
 	size_t killed = 0;
 	for (;;) {
 		static pid_t pids[8192];
@@ -171,7 +170,7 @@ static int cg_kill_all(struct node *n)
 		}
 		if (count == 0)
 			break;
-		if (sv_elapsed(&t0) > 20) {
+		if (clock_elapsed_s(t0) > 20) {
 			log_error(n->log, "tasks left in the node's cgroups", "node=%s count=%zu",
 				  n->cfg.ln->name, count);
 			return -EBUSY;
@@ -185,7 +184,7 @@ static int cg_kill_all(struct node *n)
 		usleep(50000);
 	}
 	log_info(n->log, "node processes killed", "node=%s signals=%zu seconds=%.2f",
-		 n->cfg.ln->name, killed, sv_elapsed(&t0));
+		 n->cfg.ln->name, killed, clock_elapsed_s(t0));
 	return 0;
 }
 
@@ -331,7 +330,7 @@ static int start_containerd(struct node *n)
 				  n->cfg.ln->name, n->containerd->log_path);
 			return -ECHILD;
 		}
-		if (sv_elapsed(&n->containerd->started) > n->cfg.timeout_s) {
+		if (clock_elapsed_s(n->containerd->started) > n->cfg.timeout_s) {
 			log_error(n->log, "containerd not ready in time", "node=%s log=%s",
 				  n->cfg.ln->name, n->containerd->log_path);
 			return -ETIMEDOUT;
@@ -339,15 +338,14 @@ static int start_containerd(struct node *n)
 		usleep(100000);
 	}
 	log_info(n->log, "containerd ready", "node=%s pid=%d seconds=%.2f", n->cfg.ln->name,
-		 (int)n->containerd->pid, sv_elapsed(&n->containerd->started));
+		 (int)n->containerd->pid, clock_elapsed_s(n->containerd->started));
 	return 0;
 }
 
 static int import_images(struct node *n)
 {
 	for (size_t i = 0; i < NODE_MAX_IMAGES && n->cfg.images[i]; i++) {
-		struct timespec t0;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		int64_t t0 = clock_boot_ns();
 		/* Unpacked for overlayfs, the snapshotter the CRI plugin uses. */
 		char *argv[] = {"ctr",
 				"--address",
@@ -367,7 +365,7 @@ static int import_images(struct node *n)
 			return err;
 		}
 		log_info(n->log, "image imported", "node=%s archive=%s seconds=%.2f",
-			 n->cfg.ln->name, n->cfg.images[i], sv_elapsed(&t0));
+			 n->cfg.ln->name, n->cfg.images[i], clock_elapsed_s(t0));
 	}
 	return 0;
 }
@@ -403,8 +401,7 @@ int node_start(struct node *n, struct supervisor *sv, const struct node_config *
 			  cfg->ln->name, cfg->cgroup_root ? cfg->cgroup_root : "");
 		return -EINVAL;
 	}
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t t0 = clock_boot_ns();
 	int err;
 	for (size_t i = 0; node_subdirs[i]; i++) {
 		char d[PATH_MAX];
@@ -430,7 +427,7 @@ int node_start(struct node *n, struct supervisor *sv, const struct node_config *
 	if ((err = start_containerd(n)) || (err = import_images(n)) || (err = start_kubelet(n)))
 		return err;
 	log_info(log, "node started", "node=%s cgroup_root=%s pod_cidr=%s seconds=%.2f",
-		 cfg->ln->name, cfg->cgroup_root, cfg->pod_cidr, sv_elapsed(&t0));
+		 cfg->ln->name, cfg->cgroup_root, cfg->pod_cidr, clock_elapsed_s(t0));
 	return 0;
 }
 
@@ -442,19 +439,19 @@ int node_poll(struct node *n)
 		return 0;
 	/* 1 s after the first death, then doubling up to 10 s (kubeadm's unit: RestartSec=10):
 	 * each start takes a supervisor slot, so a crash loop must not use them up quickly. */
-	if (n->kubelet_died.tv_sec == 0 && sv_elapsed(&n->kubelet->started) > 60)
+	if (n->kubelet_died == 0 && clock_elapsed_s(n->kubelet->started) > 60)
 		n->kubelet_quick_deaths = 0; /* it had been running well: no back-off */
 	double delay =
 	    n->kubelet_quick_deaths >= 4 ? 10.0 : (double)(1u << n->kubelet_quick_deaths);
-	if (n->kubelet_died.tv_sec == 0) {
-		clock_gettime(CLOCK_MONOTONIC, &n->kubelet_died);
+	if (n->kubelet_died == 0) {
+		n->kubelet_died = clock_boot_ns();
 		log_warn(n->log, "kubelet died; restarting", "node=%s in_seconds=%.0f log=%s",
 			 n->cfg.ln->name, delay, n->kubelet->log_path);
 		return 0;
 	}
-	if (sv_elapsed(&n->kubelet_died) < delay)
+	if (clock_elapsed_s(n->kubelet_died) < delay)
 		return 0;
-	n->kubelet_died = (struct timespec){0};
+	n->kubelet_died = 0;
 	n->kubelet_restarts++;
 	n->kubelet_quick_deaths++;
 	return start_kubelet(n);

@@ -52,7 +52,7 @@ struct node {
 	struct sv_proc *kubelet;
 	unsigned kubelet_restarts;
 	unsigned kubelet_quick_deaths; /* restarts since it last ran > 60 s: the back-off */
-	struct timespec kubelet_died;  /* when the current kubelet was found dead */
+	int64_t kubelet_died;	       /* clock_boot_ns() the current kubelet was found dead */
 	bool cgroups_made;
 	bool mounted;
 	char dir[PATH_MAX];

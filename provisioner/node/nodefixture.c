@@ -320,18 +320,17 @@ static void teardown(struct fixture *fx)
 	/* The kernel destroys a network namespace (and with it the node's veth pair) in a work
 	 * queue after its last process is gone: wait for the hub's ends, so `down` returning
 	 * means nothing is left. */
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t t0 = clock_boot_ns();
 	for (size_t i = 0; i < fx->lab.n_nodes; i++) {
 		char veth[IF_NAMESIZE];
 		snprintf(veth, sizeof(veth), "veth%u", fx->lab.nodes[i].index);
-		while (if_nametoindex(veth) != 0 && sv_elapsed(&t0) < 30)
+		while (if_nametoindex(veth) != 0 && clock_elapsed_s(t0) < 30)
 			usleep(50000);
 		if (if_nametoindex(veth) != 0)
 			log_warn(&fx->log, "link still present", "link=%s seconds=%.1f", veth,
-				 sv_elapsed(&t0));
+				 clock_elapsed_s(t0));
 	}
-	log_info(&fx->log, "node links gone", "seconds=%.2f", sv_elapsed(&t0));
+	log_info(&fx->log, "node links gone", "seconds=%.2f", clock_elapsed_s(t0));
 	char path[PATH_MAX];
 	fs_path(path, sizeof(path), "%s/ready", fx->dir);
 	unlink(path);
@@ -462,8 +461,7 @@ static int cmd_up(int argc, char **argv)
 	int sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	sv_init(&fx.sv, &fx.log);
 	int rc = 1, err;
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t t0 = clock_boot_ns();
 
 	/* Images first (outside the lab: only files). */
 	char img_dir[PATH_MAX];
@@ -532,12 +530,12 @@ static int cmd_up(int argc, char **argv)
 	char ca[PATH_MAX];
 	fs_path(ca, sizeof(ca), "%s/pki/ca.crt", cp_abs);
 	static char kubeconfigs[MAX_NODES][PATH_MAX], roots[MAX_NODES][96];
-	struct timespec started[MAX_NODES];
+	int64_t started[MAX_NODES];
 	for (size_t i = 0; i < fx.n_want; i++) {
 		const struct want_node *w = &fx.want[i];
 		struct lab_node *ln;
 		delete_stale_node(kubectl, admin, w->name, fx.dir);
-		clock_gettime(CLOCK_MONOTONIC, &started[i]);
+		started[i] = clock_boot_ns();
 		if ((err = lab_add_node(&fx.lab, w->name, w->index, hosts, &ln)) ||
 		    (err = make_kubeconfig(cp_abs, &st, fx.dir, w->name, kubeconfigs[i],
 					   sizeof(kubeconfigs[i]), &fx.log)))
@@ -591,14 +589,14 @@ static int cmd_up(int argc, char **argv)
 			if (!strcmp(status, "True")) {
 				is_ready[i] = true;
 				ready++;
-				fx.ready_s[i] = sv_elapsed(&started[i]);
+				fx.ready_s[i] = clock_elapsed_s(started[i]);
 				log_info(&fx.log, "node Ready", "node=%s seconds_from_start=%.2f",
 					 fx.want[i].name, fx.ready_s[i]);
 			}
 		}
 		if (stop_requested(sigfd))
 			goto out;
-		if (sv_elapsed(&t0) > timeout) {
+		if (clock_elapsed_s(t0) > timeout) {
 			log_error(&fx.log, "nodes not Ready in time", "timeout=%lds", timeout);
 			goto out;
 		}
@@ -607,11 +605,11 @@ static int cmd_up(int argc, char **argv)
 	write_state(&fx, true);
 	write_stats(&fx);
 	fs_path(path, sizeof(path), "%s/ready", fx.dir);
-	fs_printf(path, 0644, "%.2f\n", sv_elapsed(&t0));
-	log_info(&fx.log, "nodes ready", "nodes=%zu seconds=%.2f", fx.n_started, sv_elapsed(&t0));
+	fs_printf(path, 0644, "%.2f\n", clock_elapsed_s(t0));
+	log_info(&fx.log, "nodes ready", "nodes=%zu seconds=%.2f", fx.n_started,
+		 clock_elapsed_s(t0));
 
-	struct timespec last_stats;
-	clock_gettime(CLOCK_MONOTONIC, &last_stats);
+	int64_t last_stats = clock_boot_ns();
 	for (;;) {
 		if (stop_requested(sigfd))
 			break;
@@ -620,9 +618,9 @@ static int cmd_up(int argc, char **argv)
 		for (size_t i = 0; i < fx.n_started; i++)
 			if (node_poll(&fx.nodes[i]))
 				log_error(&fx.log, "containerd died", "node=%s", fx.want[i].name);
-		if (sv_elapsed(&last_stats) >= 2) {
+		if (clock_elapsed_s(last_stats) >= 2) {
 			write_stats(&fx);
-			clock_gettime(CLOCK_MONOTONIC, &last_stats);
+			last_stats = clock_boot_ns();
 		}
 		usleep(200000);
 	}
@@ -755,10 +753,9 @@ static int cmd_down(int argc, char **argv)
 	if (strncmp(comm, "nodefixture", 11))
 		return 0;
 	kill(sup, SIGTERM);
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t t0 = clock_boot_ns();
 	while (running(sup)) {
-		if (sv_elapsed(&t0) > timeout) {
+		if (clock_elapsed_s(t0) > timeout) {
 			fprintf(stderr, "nodefixture down: pid %d still running after %lds\n",
 				(int)sup, timeout);
 			return 1;

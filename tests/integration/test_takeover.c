@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "announcer.h"
+#include "clock.h"
 #include "nl_addr.h"
 #include "nl_link.h"
 #include "schedule.h"
@@ -113,9 +114,9 @@ static pid_t burst_from_c(const struct inet_prefix *vip)
 			   GARP_MODE_ALTERNATE, &err) < 0)
 		_exit(11);
 	announce_schedule_init(&sched, ANNOUNCE_PERIOD_DEFAULT_MS, ANNOUNCE_SPACING_DEFAULT_MS);
-	announce_schedule_start(&sched, testns_now_us() / 1000, ANNOUNCE_BURST_DEFAULT);
+	announce_schedule_start(&sched, (uint64_t)clock_boot_ms(), ANNOUNCE_BURST_DEFAULT);
 	while (ann.sent < ANNOUNCE_BURST_DEFAULT) {
-		uint64_t now = testns_now_us() / 1000;
+		uint64_t now = (uint64_t)clock_boot_ms();
 		int64_t wait = announce_schedule_timeout_ms(&sched, now);
 		if (wait > 0) {
 			usleep((useconds_t)wait * 1000);
@@ -130,13 +131,13 @@ static pid_t burst_from_c(const struct inet_prefix *vip)
 }
 
 /* Polls B's neighbour table until the VIP points at C; returns the delay in µs or -1. */
-static int64_t wait_for_c(const char *vip, uint64_t start_us)
+static int64_t wait_for_c(const char *vip, int64_t start_us)
 {
 	uint8_t mac[6];
 	char state[32];
-	while (testns_now_us() - start_us < 2000000) {
+	while (clock_boot_ns() / 1000 - start_us < 2000000) {
 		if (neigh_of_b(vip, mac, state, sizeof(state)) && !memcmp(mac, lan.mac[HOST_C], 6))
-			return (int64_t)(testns_now_us() - start_us);
+			return clock_boot_ns() / 1000 - start_us;
 		usleep(2000);
 	}
 	return -1;
@@ -191,7 +192,7 @@ static int move_vip_from_a_to_c(const char *address, uint16_t ethertype)
 	vip_on(HOST_A, &vip, false);
 	vip_on(HOST_C, &vip, true);
 	int cap = capture_in_b(ethertype);
-	uint64_t start = testns_now_us();
+	int64_t start = clock_boot_ns() / 1000;
 	pid_t child = burst_from_c(&vip);
 	int64_t delay = wait_for_c(text, start);
 	int status;

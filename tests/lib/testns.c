@@ -21,13 +21,6 @@ bool testns_is_root(void)
 	return geteuid() == 0;
 }
 
-uint64_t testns_now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 int testns_create(struct testns *ns)
 {
 	int ready[2];

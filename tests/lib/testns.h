@@ -46,6 +46,5 @@ int testns_veth(const struct testns *a, const char *a_name, const struct testns 
 int testns_mac(const struct testns *ns, const char *ifname, uint8_t mac[6]);
 
 bool testns_is_root(void);
-uint64_t testns_now_us(void);
 
 #endif

@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "inet_prefix.h"
-#include "loop.h"
 #include "nl_addr.h"
 #include "nl_link.h"
 
@@ -42,9 +42,7 @@ static void on_signal(int sig)
 
 static double wall_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)clock_wall_us() / 1e6;
 }
 
 /* Opens a route socket inside the namespace at `path` and looks `ifname` up there. */
@@ -170,9 +168,9 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	struct tally t = {0};
-	int64_t last = loop_boottime_ns();
+	int64_t last = clock_boot_ns();
 	for (bool first = true; !stop; first = false) {
-		int64_t now = loop_boottime_ns();
+		int64_t now = clock_boot_ns();
 		if (sample(nodes, n, &vip, &t, (double)(now - last) / 1e6, first) < 0)
 			return 1;
 		last = now;

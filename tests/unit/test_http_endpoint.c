@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "http_endpoint.h"
 
 #define BIG_LEN	    (1024 * 1024)
@@ -64,13 +65,6 @@ static int handler(void *arg, const char *path, struct http_reply *r)
 		r->body = dup_text("not found\n", &r->len);
 	}
 	return 0;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- A non-blocking client ---- */
@@ -132,7 +126,7 @@ static void client_recv(struct client *c)
  * the endpoint's timeout; run the endpoint when its fd is readable or the timeout passed. */
 static void loop_turn(struct http_endpoint *h, struct client *c, int64_t deadline)
 {
-	int64_t left = deadline - now_ms(), t = http_endpoint_timeout_ms(h);
+	int64_t left = deadline - clock_boot_ms(), t = http_endpoint_timeout_ms(h);
 	cr_assert_gt(left, 0, "no reply within %d ms; got so far:\n%.*s", DEADLINE_MS, (int)c->len,
 		     c->resp ? c->resp : "");
 	int wait = (int)(t >= 0 && t < left ? t : left);
@@ -154,8 +148,8 @@ static void loop_turn(struct http_endpoint *h, struct client *c, int64_t deadlin
 /* Drives the endpoint alone for `ms` milliseconds. */
 static void settle(struct http_endpoint *h, int ms)
 {
-	int64_t end = now_ms() + ms;
-	for (int64_t left; (left = end - now_ms()) > 0;) {
+	int64_t end = clock_boot_ms() + ms;
+	for (int64_t left; (left = end - clock_boot_ms()) > 0;) {
 		int64_t t = http_endpoint_timeout_ms(h);
 		struct pollfd p = {.fd = http_endpoint_fd(h), .events = POLLIN};
 		int rc = poll(&p, 1, (int)(t >= 0 && t < left ? t : left));
@@ -169,7 +163,7 @@ static char *exchange(struct http_endpoint *h, int family, const char *req, size
 {
 	struct client c = {.req = req, .req_len = strlen(req)};
 	c.fd = client_connect(family, http_endpoint_port(h));
-	int64_t deadline = now_ms() + DEADLINE_MS;
+	int64_t deadline = clock_boot_ms() + DEADLINE_MS;
 	while (!c.done)
 		loop_turn(h, &c, deadline);
 	close(c.fd);
@@ -350,10 +344,11 @@ Test(http_endpoint, idle_endpoint_has_no_timeout_and_run_returns_at_once)
 	struct server_ctx ctx = {0};
 	struct http_endpoint *h = start("127.0.0.1:0", &ctx);
 	cr_expect_eq(http_endpoint_timeout_ms(h), -1);
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_boot_ms();
 	for (int i = 0; i < 100; i++)
 		http_endpoint_run(h);
-	cr_expect_lt(now_ms() - t0, 100, "100 idle runs took %lld ms", (long long)(now_ms() - t0));
+	cr_expect_lt(clock_boot_ms() - t0, 100, "100 idle runs took %lld ms",
+		     (long long)(clock_boot_ms() - t0));
 	http_endpoint_stop(h);
 }
 
@@ -366,7 +361,7 @@ Test(http_endpoint, an_idle_client_holds_nothing_up)
 		idle[i] = client_connect(AF_INET, http_endpoint_port(h));
 	struct client partial = {.req = "GET /metr", .req_len = 9};
 	partial.fd = client_connect(AF_INET, http_endpoint_port(h));
-	int64_t deadline = now_ms() + DEADLINE_MS;
+	int64_t deadline = clock_boot_ms() + DEADLINE_MS;
 	while (partial.sent < partial.req_len)
 		loop_turn(h, &partial, deadline);
 	settle(h, 200);

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 
 int log_level_parse(const char *text, enum log_level *level)
@@ -32,12 +34,12 @@ void log_at(const struct logger *lg, enum log_level level, const char *msg, cons
 	if (!lg || level < lg->level)
 		return;
 	char ts[40];
-	struct timespec now;
+	int64_t now_us = clock_wall_us();
+	time_t secs = (time_t)(now_us / 1000000);
 	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
+	gmtime_r(&secs, &tm);
 	size_t n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts + n, sizeof(ts) - n, ".%06ldZ", now.tv_nsec / 1000);
+	snprintf(ts + n, sizeof(ts) - n, ".%06ldZ", (long)(now_us % 1000000));
 
 	FILE *out = lg->out ? lg->out : stderr;
 	flockfile(out);

@@ -1,9 +1,14 @@
 /*
  * log — structured log lines: `ts=... level=info msg="vip added" interface=eth0 address=...`.
  * The logger is a value owned by whoever runs (the daemon's state struct, or a command's
- * stack): no global logging state. Shared by vipd and the provisioner (library vipd_log), so
+ * stack): no global logging state. Shared by vipd and the provisioner (library vipd_base), so
  * one reader handles both; each line is flushed at once so a supervisor's log interleaves
- * correctly with its children's. A NULL logger logs nothing.
+ * correctly with its children's. A NULL logger logs nothing. Values come from outside (Lease
+ * holders, API errors): control characters in them are escaped, so none can end the line or
+ * forge another one.
+ *
+ * Owns: the line format and its escaping. Must not touch: where lines go beyond the FILE it is
+ * given, and any global state.
  */
 #ifndef VIPD_LOG_H
 #define VIPD_LOG_H

@@ -1,6 +1,7 @@
 /*
  * inet_prefix — an IPv4 or IPv6 address with a prefix length, parsed and validated from text.
- * Used for the VIP (kube-vip's `address` + `vip_subnet`) and for test addresses.
+ * The one address parser of the project: the VIP (kube-vip's `address` + `vip_subnet`), IPVS
+ * addresses, backends and test addresses all go through it.
  *
  * Owns: parsing, validation and formatting. Must not touch: sockets or the kernel.
  */
