@@ -8,9 +8,7 @@
 #include <linux/netlink.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/signalfd.h>
 
 int cli_fail(const char *fmt, ...)
 {
@@ -62,16 +60,4 @@ int cli_open_link(const char *ifname, struct nl_sock *sock, struct nl_link *link
 		return err.err;
 	}
 	return 0;
-}
-
-int cli_termination_fd(void)
-{
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return -errno;
-	int fd = signalfd(-1, &mask, SFD_CLOEXEC);
-	return fd < 0 ? -errno : fd;
 }

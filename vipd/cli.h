@@ -31,8 +31,4 @@ int cli_parse_vip(const char *text, struct inet_prefix *vip);
 /* Opens a route socket and looks the interface up; prints the error. */
 int cli_open_link(const char *ifname, struct nl_sock *sock, struct nl_link *link);
 
-/* Blocks SIGINT and SIGTERM and returns a signalfd that becomes readable on either, so a
- * command's poll loop can stop cleanly; -errno on failure. */
-int cli_termination_fd(void);
-
 #endif

@@ -1,17 +1,16 @@
 /*
  * cmd_announce.c — `vipd announce`: send the VIP's gratuitous ARP / unsolicited NA by hand, as
- * arping -U does, through the same announcer and timetable the daemon uses.
+ * arping -U does, through the same announcer and timetable the daemon uses, on the daemon's
+ * loop (loop/): one timer for the next frame, SIGINT/SIGTERM to stop early.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "announcer.h"
 #include "cli.h"
-#include "clock.h"
+#include "loop.h"
 #include "schedule.h"
 
 static const char announce_usage[] =
@@ -29,6 +28,69 @@ static void format_mac(const uint8_t *mac, char *buf, size_t len)
 		 mac[5]);
 }
 
+struct announce_run {
+	struct logger lg;
+	const char *ifname;
+	char text[INET6_ADDRSTRLEN]; /* the address, for log lines */
+	struct announcer ann;
+	struct announce_schedule sched;
+	uint64_t count; /* frames to send; 0: until interrupted */
+	struct loop_timer timer;
+	int rc;
+};
+
+/* Sends the frame that is due, then sleeps until the next one (or stops after the last). */
+static void on_timer(struct loop *l, void *arg)
+{
+	struct announce_run *a = arg;
+	uint64_t now = (uint64_t)loop_now_ms(l);
+	if (announce_schedule_due(&a->sched, now)) {
+		struct nl_error err;
+		if (announcer_send(&a->ann, &err) < 0) {
+			log_error(&a->lg, "announce failed", "interface=%s address=%s error=\"%s\"",
+				  a->ifname, a->text, err.msg);
+			a->rc = 1;
+			loop_stop(l);
+			return;
+		}
+		announce_schedule_sent(&a->sched, now);
+	}
+	if (a->count && a->ann.sent >= a->count) {
+		loop_stop(l);
+		return;
+	}
+	loop_timer_arm_in(l, &a->timer, announce_schedule_timeout_ms(&a->sched, now), on_timer, a);
+}
+
+static void on_terminate(struct loop *l, int sig, void *arg)
+{
+	(void)sig;
+	(void)arg;
+	loop_stop(l); /* interrupted: not an error */
+}
+
+/* Announces on a loop of its own until done, interrupted or failed. Returns the exit code. */
+static int run(struct announce_run *a)
+{
+	struct loop *l;
+	int r = loop_new(&l);
+	if (r < 0)
+		return cli_fail("announce: event loop: %s", strerror(-r)), 1;
+	if ((r = loop_signal(l, SIGINT, on_terminate, a)) < 0 ||
+	    (r = loop_signal(l, SIGTERM, on_terminate, a)) < 0) {
+		loop_free(l);
+		return cli_fail("signalfd: %s", strerror(-r)), 1;
+	}
+	announce_schedule_start(&a->sched, (uint64_t)loop_now_ms(l),
+				a->count ? (unsigned)a->count : ANNOUNCE_BURST_DEFAULT);
+	loop_timer_arm_in(l, &a->timer, 0, on_timer, a);
+	r = loop_run(l);
+	loop_free(l);
+	if (r < 0)
+		return cli_fail("announce: event loop: %s", strerror(-r)), 1;
+	return a->rc;
+}
+
 int cmd_announce(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -42,7 +104,7 @@ int cmd_announce(int argc, char **argv)
 	    {0},
 	};
 	const char *ifname = NULL, *address = NULL;
-	uint64_t count = 3, interval = ANNOUNCE_SPACING_DEFAULT_MS,
+	uint64_t count = ANNOUNCE_BURST_DEFAULT, interval = ANNOUNCE_SPACING_DEFAULT_MS,
 		 rate = ANNOUNCE_PERIOD_DEFAULT_MS;
 	enum garp_mode mode = GARP_MODE_ALTERNATE;
 	int c;
@@ -85,8 +147,8 @@ int cmd_announce(int argc, char **argv)
 		return cli_fail("announce: unexpected argument \"%s\"", argv[optind]);
 	if (!address)
 		return cli_fail("--address is required");
-	struct announce_schedule sched;
-	if (announce_schedule_init(&sched, rate, interval) < 0)
+	struct announce_run a = {.lg = {.out = stdout, .level = LOG_INFO}, .count = count};
+	if (announce_schedule_init(&a.sched, rate, interval) < 0)
 		return cli_fail("--interval %llu: must be shorter than --rate %llu",
 				(unsigned long long)interval, (unsigned long long)rate);
 	struct inet_prefix vip;
@@ -101,43 +163,17 @@ int cmd_announce(int argc, char **argv)
 		return cli_fail("interface \"%s\": not an Ethernet interface (hardware type %u)",
 				ifname, link.hwtype);
 
-	struct logger lg = {.out = stdout, .level = LOG_INFO};
-	struct announcer ann;
+	a.ifname = ifname;
+	inet_prefix_format_addr(&vip, a.text, sizeof(a.text));
 	struct nl_error err;
-	if (announcer_open(&ann, link.index, link.mac, &vip, mode, &err) < 0)
+	if (announcer_open(&a.ann, link.index, link.mac, &vip, mode, &err) < 0)
 		return cli_fail("interface \"%s\": %s", ifname, err.msg), 1;
-
-	int sfd = cli_termination_fd();
-	if (sfd < 0)
-		return cli_fail("signalfd: %s", strerror(-sfd)), 1;
-
-	char mac[18], text[INET6_ADDRSTRLEN];
+	int rc = run(&a);
+	char mac[18];
 	format_mac(link.mac, mac, sizeof(mac));
-	inet_prefix_format_addr(&vip, text, sizeof(text));
-	announce_schedule_start(&sched, (uint64_t)clock_boot_ms(), count ? (unsigned)count : 3);
-	int rc = 0;
-	while (count == 0 || ann.sent < count) {
-		int64_t wait = announce_schedule_timeout_ms(&sched, (uint64_t)clock_boot_ms());
-		struct pollfd pfd = {.fd = sfd, .events = POLLIN};
-		int n = poll(&pfd, 1, (int)wait);
-		if (n > 0)
-			break; /* interrupted */
-		if (n < 0 && errno != EINTR)
-			break;
-		uint64_t now = (uint64_t)clock_boot_ms();
-		if (!announce_schedule_due(&sched, now))
-			continue;
-		if (announcer_send(&ann, &err) < 0) {
-			log_error(&lg, "announce failed", "interface=%s address=%s error=\"%s\"",
-				  ifname, text, err.msg);
-			rc = 1;
-			break;
-		}
-		announce_schedule_sent(&sched, now);
-	}
-	log_info(&lg, "announced", "interface=%s address=%s mac=%s frames=%llu kind=%s", ifname,
-		 text, mac, (unsigned long long)ann.sent, vip.family == AF_INET ? "garp" : "na");
-	close(sfd);
-	announcer_close(&ann);
+	log_info(&a.lg, "announced", "interface=%s address=%s mac=%s frames=%llu kind=%s", ifname,
+		 a.text, mac, (unsigned long long)a.ann.sent,
+		 vip.family == AF_INET ? "garp" : "na");
+	announcer_close(&a.ann);
 	return rc;
 }

@@ -3,16 +3,17 @@
  * structured line per transition (started/stopped leading, new leader), without touching the
  * network configuration. Tests and people use it to watch an election; SIGTERM/SIGINT stops it
  * gracefully (the lock is released, as vipd releases it once its VIP is gone).
+ *
+ * Four steps: parse the options, build the configuration (the election's and the client's),
+ * open the client and the elector, run them on the daemon's loop (loop/ + kc_loop).
  */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -21,7 +22,9 @@
 #include "etcd_elector.h"
 #include "kc_client.h"
 #include "kc_config.h"
+#include "kc_loop.h"
 #include "lease_elector.h"
+#include "loop.h"
 
 static const char elect_usage[] =
     "usage: vipd elect (--kubeconfig FILE [--context NAME] | --in-cluster) [--server ADDR]\n"
@@ -35,24 +38,46 @@ static const char elect_usage[] =
     "--heartbeat D prints \"leading\" every D while the elector says we lead as of now (what\n"
     "vipd asks before every announcement): tests use it to see who acts as leader when.\n";
 
+#define MAX_ENDPOINTS 16
+
+/* What the command line says. */
+struct elect_opts {
+	const char *kubeconfig, *context, *server, *lease, *identity, *backend, *endpoints;
+	const char *cacert, *cert, *key;
+	bool in_cluster, no_watch, etcd;
+	struct le_timing t;
+	int64_t run_for_ms, heartbeat_ms; /* 0: run until a signal; no heartbeat */
+	enum log_level level;
+};
+
+/* One run of the command: configuration, client, elector and the loop they run on. */
+struct elect_ctx {
+	struct logger lg;
+	struct le_config cfg;
+	struct kc_config kcfg;
+	char *ep_copy; /* the --etcd-endpoints text, split in place into eps */
+	char *eps[MAX_ENDPOINTS];
+	size_t neps;
+	struct loop *loop;
+	struct kc_loop kcl;
+	struct kc_client *kc;
+	struct elector el;
+	bool stopping;
+	struct loop_timer for_timer, stop_timer, heartbeat_timer;
+	int64_t heartbeat_ms, next_heartbeat;
+};
+
 /* Wall-clock seconds with microseconds: tests compare these across processes. */
 static double wall_s(void)
 {
 	return (double)clock_wall_us() / 1e6;
 }
 
-struct elect_ctx {
-	struct logger lg;
-	struct le_config cfg;
-	struct elector el;
-	bool released;
-	uint64_t transitions;
-};
+/* ---- elector callbacks -------------------------------------------------------------------- */
 
 static void on_started(void *arg)
 {
 	struct elect_ctx *c = arg;
-	c->transitions++;
 	log_info(&c->lg, "started leading", "lease=%s/%s identity=%s at=%.6f", c->cfg.ns,
 		 c->cfg.name, c->cfg.identity, wall_s());
 }
@@ -60,7 +85,6 @@ static void on_started(void *arg)
 static void on_stopped(void *arg, const char *reason)
 {
 	struct elect_ctx *c = arg;
-	c->transitions++;
 	log_info(&c->lg, "stopped leading", "lease=%s/%s identity=%s at=%.6f reason=\"%s\"",
 		 c->cfg.ns, c->cfg.name, c->cfg.identity, wall_s(), reason);
 }
@@ -75,9 +99,9 @@ static void on_new_leader(void *arg, const char *leader)
 static void on_released(void *arg)
 {
 	struct elect_ctx *c = arg;
-	c->released = true;
 	log_info(&c->lg, "released", "lease=%s/%s identity=%s at=%.6f", c->cfg.ns, c->cfg.name,
 		 c->cfg.identity, wall_s());
+	loop_stop(c->loop);
 }
 
 static void kc_log(void *arg, enum kc_log_level level, const char *msg, const char *kv)
@@ -89,6 +113,10 @@ static void kc_log(void *arg, enum kc_log_level level, const char *msg, const ch
 		log_at(arg, map[level], msg, NULL);
 }
 
+/* ---- step 1: options ---------------------------------------------------------------------- */
+
+#define GO_ON (-1) /* parse_options: no exit code yet, carry on */
+
 static int parse_dur(const char *name, const char *text, int64_t *ms)
 {
 	if (le_duration_parse(text, ms) < 0)
@@ -98,99 +126,8 @@ static int parse_dur(const char *name, const char *text, int64_t *ms)
 	return 0;
 }
 
-/* Splits "a,b,c" in place. */
-static size_t split_commas(char *s, char **out, size_t max)
-{
-	size_t n = 0;
-	for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ","))
-		if (*tok)
-			out[n++] = tok;
-	return n;
-}
-
-static int load_pem_file(const char *opt, const char *path, struct kc_blob *out)
-{
-	if (!path)
-		return 0;
-	int r = kc_read_file(path, out);
-	if (r < 0)
-		return cli_fail("%s \"%s\": %s", opt, path, strerror(-r)), r;
-	return 0;
-}
-
-/* Runs the loop until stopped: poll over the client's fds and a signalfd. */
-static int run(struct elect_ctx *c, struct kc_client *kc, int64_t run_for_ms, int64_t hb_ms)
-{
-	int64_t next_hb = hb_ms > 0 ? clock_boot_ms() : -1;
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0)
-		return cli_fail("elect: signalfd: %s", strerror(errno)), 1;
-	int64_t start = clock_boot_ms(), stop_deadline = -1;
-	bool stopping = false;
-	struct pollfd fds[64];
-	while (!c->released) {
-		int64_t now = clock_boot_ms();
-		if (!stopping && run_for_ms > 0 && now - start >= run_for_ms) {
-			stopping = true;
-		}
-		if (stopping && stop_deadline < 0) {
-			/* No duties to undo here: release at once, give it renewDeadline. */
-			stop_deadline = now + c->cfg.t.renew_ms;
-			elector_shutdown(&c->el);
-			elector_duties_undone(&c->el);
-			continue;
-		}
-		if (stop_deadline >= 0 && now >= stop_deadline) {
-			log_warn(&c->lg, "release did not finish in time", "lease=%s/%s", c->cfg.ns,
-				 c->cfg.name);
-			break;
-		}
-		fds[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
-		size_t n = 1 + kc_client_pollfds(kc, fds + 1, 63);
-		int timeout = kc_client_timeout_ms(kc);
-		int64_t limit = stop_deadline >= 0 ? stop_deadline
-				: run_for_ms > 0   ? start + run_for_ms
-						   : -1;
-		if (next_hb >= 0 && (limit < 0 || next_hb < limit))
-			limit = next_hb;
-		if (limit >= 0 && (timeout < 0 || now + timeout > limit))
-			timeout = (int)(limit - now > 0 ? limit - now : 0);
-		int r = poll(fds, n, timeout);
-		if (r < 0 && errno != EINTR) {
-			close(sfd);
-			return cli_fail("elect: poll: %s", strerror(errno)), 1;
-		}
-		if (r > 0 && (fds[0].revents & POLLIN)) {
-			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof(si)) == sizeof(si))
-				;
-			if (!stopping)
-				log_info(&c->lg, "stopping", "lease=%s/%s identity=%s", c->cfg.ns,
-					 c->cfg.name, c->cfg.identity);
-			stopping = true;
-		}
-		for (size_t i = 1; r > 0 && i < n; i++)
-			if (fds[i].revents)
-				kc_client_on_fd(kc, fds[i].fd, fds[i].revents);
-		kc_client_on_timeout(kc);
-		if (next_hb >= 0 && clock_boot_ms() >= next_hb) {
-			if (elector_is_leader(&c->el))
-				log_info(&c->lg, "leading", "lease=%s/%s identity=%s at=%.6f",
-					 c->cfg.ns, c->cfg.name, c->cfg.identity, wall_s());
-			next_hb += hb_ms;
-			if (next_hb < clock_boot_ms())
-				next_hb = clock_boot_ms() + hb_ms;
-		}
-	}
-	close(sfd);
-	return 0;
-}
-
-int cmd_elect(int argc, char **argv)
+/* Fills `o` from argv. Returns GO_ON, or the exit code (0 after --help). */
+static int parse_options(int argc, char **argv, struct elect_opts *o)
 {
 	static const struct option opts[] = {
 	    {"kubeconfig", required_argument, NULL, 'k'},
@@ -214,80 +151,74 @@ int cmd_elect(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
-	const char *kubeconfig = NULL, *context = NULL, *server = NULL, *lease = NULL;
-	const char *identity = NULL, *backend = "lease", *endpoints = NULL;
-	const char *cacert = NULL, *cert = NULL, *key = NULL;
-	bool in_cluster = false, no_watch = false;
-	int64_t run_for = 0, heartbeat = 0;
-	struct elect_ctx c = {.lg = {.out = stdout, .level = LOG_INFO}};
-	c.cfg.t = LE_TIMING_DEFAULT;
+	*o = (struct elect_opts){.backend = "lease", .t = LE_TIMING_DEFAULT, .level = LOG_INFO};
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'k':
-			kubeconfig = optarg;
+			o->kubeconfig = optarg;
 			break;
 		case 'c':
-			context = optarg;
+			o->context = optarg;
 			break;
 		case 'I':
-			in_cluster = true;
+			o->in_cluster = true;
 			break;
 		case 's':
-			server = optarg;
+			o->server = optarg;
 			break;
 		case 'l':
-			lease = optarg;
+			o->lease = optarg;
 			break;
 		case 'i':
-			identity = optarg;
+			o->identity = optarg;
 			break;
 		case 'D':
-			if (parse_dur("--lease-duration", optarg, &c.cfg.t.lease_ms) < 0)
+			if (parse_dur("--lease-duration", optarg, &o->t.lease_ms) < 0)
 				return 2;
 			break;
 		case 'R':
-			if (parse_dur("--renew-deadline", optarg, &c.cfg.t.renew_ms) < 0)
+			if (parse_dur("--renew-deadline", optarg, &o->t.renew_ms) < 0)
 				return 2;
 			break;
 		case 'P':
-			if (parse_dur("--retry-period", optarg, &c.cfg.t.retry_ms) < 0)
+			if (parse_dur("--retry-period", optarg, &o->t.retry_ms) < 0)
 				return 2;
 			break;
 		case 'W':
-			no_watch = true;
+			o->no_watch = true;
 			break;
 		case 'f':
-			if (parse_dur("--for", optarg, &run_for) < 0)
+			if (parse_dur("--for", optarg, &o->run_for_ms) < 0)
 				return 2;
 			break;
 		case 'H':
-			if (parse_dur("--heartbeat", optarg, &heartbeat) < 0)
+			if (parse_dur("--heartbeat", optarg, &o->heartbeat_ms) < 0)
 				return 2;
-			if (heartbeat <= 0)
+			if (o->heartbeat_ms <= 0)
 				return cli_fail("--heartbeat \"%s\": must be positive", optarg);
 			break;
 		case 'L':
-			if (log_level_parse(optarg, &c.lg.level) < 0)
+			if (log_level_parse(optarg, &o->level) < 0)
 				return cli_fail(
 				    "--log-level \"%s\": expected debug, info, warn or error",
 				    optarg);
 			break;
 		case 'b':
-			backend = optarg;
+			o->backend = optarg;
 			break;
 		case 'e':
-			endpoints = optarg;
+			o->endpoints = optarg;
 			break;
 		case 'A':
-			cacert = optarg;
+			o->cacert = optarg;
 			break;
 		case 'C':
-			cert = optarg;
+			o->cert = optarg;
 			break;
 		case 'K':
-			key = optarg;
+			o->key = optarg;
 			break;
 		case 'h':
 			fputs(elect_usage, stdout);
@@ -299,15 +230,23 @@ int cmd_elect(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_fail("elect: unexpected argument \"%s\"", argv[optind]);
-	bool etcd = !strcmp(backend, "etcd");
-	if (!etcd && strcmp(backend, "lease"))
-		return cli_fail("--backend \"%s\": expected lease or etcd", backend);
+	o->etcd = !strcmp(o->backend, "etcd");
+	if (!o->etcd && strcmp(o->backend, "lease"))
+		return cli_fail("--backend \"%s\": expected lease or etcd", o->backend);
+	return GO_ON;
+}
 
-	char why[512];
-	if (le_lock_parse(lease ? lease : "plndr-cp-lock", "kube-system", &c.cfg, why,
+/* ---- step 2: configuration ---------------------------------------------------------------- */
+
+/* The lock, who we are and the timings. GO_ON or the exit code. */
+static int build_election_config(const struct elect_opts *o, struct le_config *cfg)
+{
+	char why[512], host[256];
+	const char *identity = o->identity;
+	cfg->t = o->t;
+	if (le_lock_parse(o->lease ? o->lease : "plndr-cp-lock", "kube-system", cfg, why,
 			  sizeof(why)) < 0)
 		return cli_fail("%s", why);
-	char host[256];
 	if (!identity) {
 		if (gethostname(host, sizeof(host)) < 0)
 			return cli_fail("elect: gethostname: %s", strerror(errno));
@@ -316,120 +255,254 @@ int cmd_elect(int argc, char **argv)
 			*p = (char)tolower((unsigned char)*p);
 		identity = host;
 	}
-	if (le_identity_set(&c.cfg, identity, why, sizeof(why)) < 0)
+	if (le_identity_set(cfg, identity, why, sizeof(why)) < 0)
 		return cli_fail("%s", why);
-	if (le_timing_validate(&c.cfg.t, why, sizeof(why)) < 0)
+	if (le_timing_validate(&cfg->t, why, sizeof(why)) < 0)
 		return cli_fail("%s", why);
+	return GO_ON;
+}
 
-	struct kc_config kcfg = {0};
-	char *eps[16];
-	size_t neps = 0;
-	char *ep_copy = NULL;
-	if (etcd) {
-		if (!endpoints)
-			return cli_fail("--backend etcd needs --etcd-endpoints");
-		ep_copy = strdup(endpoints);
-		neps = ep_copy ? split_commas(ep_copy, eps, 16) : 0;
-		if (!neps) {
-			free(ep_copy);
-			return cli_fail("--etcd-endpoints \"%s\": no endpoint", endpoints);
-		}
-		if ((cert == NULL) != (key == NULL)) {
-			free(ep_copy);
-			return cli_fail("--etcd-cert and --etcd-key go together");
-		}
-		if (load_pem_file("--etcd-cacert", cacert, &kcfg.ca) < 0 ||
-		    load_pem_file("--etcd-cert", cert, &kcfg.cert) < 0 ||
-		    load_pem_file("--etcd-key", key, &kcfg.key) < 0) {
-			kc_config_free(&kcfg);
-			free(ep_copy);
-			return 2;
-		}
-		kcfg.server = strdup(eps[0]);
-		kcfg.source = strdup("--etcd-endpoints");
-	} else {
-		if (in_cluster == (kubeconfig != NULL))
-			return cli_fail("elect: give exactly one of --kubeconfig and --in-cluster");
-		int r = in_cluster ? kc_config_in_cluster(NULL, getenv("KUBERNETES_SERVICE_HOST"),
-							  getenv("KUBERNETES_SERVICE_PORT"), &kcfg,
-							  why, sizeof(why))
-				   : kc_config_from_kubeconfig(kubeconfig, context, &kcfg, why,
-							       sizeof(why));
-		if (r < 0)
-			return cli_fail("%s", why), 1;
-		if (server && kc_config_override_server(&kcfg, server, why, sizeof(why)) < 0) {
-			kc_config_free(&kcfg);
-			return cli_fail("%s", why);
-		}
-	}
+/* Splits "a,b,c" in place. */
+static size_t split_commas(char *s, char **out, size_t max)
+{
+	size_t n = 0;
+	for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ","))
+		if (*tok)
+			out[n++] = tok;
+	return n;
+}
 
-	struct kc_client *kc;
-	struct kc_client_opts ko = {.cfg = &kcfg,
+static int load_pem_file(const char *opt, const char *path, struct kc_blob *out)
+{
+	if (!path)
+		return 0;
+	int r = kc_read_file(path, out);
+	if (r < 0)
+		return cli_fail("%s \"%s\": %s", opt, path, strerror(-r)), r;
+	return 0;
+}
+
+/* etcd: the endpoints (the client starts on the first) and the TLS files. */
+static int build_etcd_client_config(const struct elect_opts *o, struct elect_ctx *c)
+{
+	if (!o->endpoints)
+		return cli_fail("--backend etcd needs --etcd-endpoints");
+	c->ep_copy = strdup(o->endpoints);
+	c->neps = c->ep_copy ? split_commas(c->ep_copy, c->eps, MAX_ENDPOINTS) : 0;
+	if (!c->neps)
+		return cli_fail("--etcd-endpoints \"%s\": no endpoint", o->endpoints);
+	if ((o->cert == NULL) != (o->key == NULL))
+		return cli_fail("--etcd-cert and --etcd-key go together");
+	if (load_pem_file("--etcd-cacert", o->cacert, &c->kcfg.ca) < 0 ||
+	    load_pem_file("--etcd-cert", o->cert, &c->kcfg.cert) < 0 ||
+	    load_pem_file("--etcd-key", o->key, &c->kcfg.key) < 0)
+		return 2;
+	c->kcfg.server = strdup(c->eps[0]);
+	c->kcfg.source = strdup("--etcd-endpoints");
+	return GO_ON;
+}
+
+/* Kubernetes: a kubeconfig or the in-cluster service account, and --server. */
+static int build_kube_client_config(const struct elect_opts *o, struct kc_config *kcfg)
+{
+	char why[512];
+	if (o->in_cluster == (o->kubeconfig != NULL))
+		return cli_fail("elect: give exactly one of --kubeconfig and --in-cluster");
+	int r;
+	if (o->in_cluster)
+		r = kc_config_in_cluster(NULL, getenv("KUBERNETES_SERVICE_HOST"),
+					 getenv("KUBERNETES_SERVICE_PORT"), kcfg, why, sizeof(why));
+	else
+		r = kc_config_from_kubeconfig(o->kubeconfig, o->context, kcfg, why, sizeof(why));
+	if (r < 0)
+		return cli_fail("%s", why), 1;
+	if (o->server && kc_config_override_server(kcfg, o->server, why, sizeof(why)) < 0)
+		return cli_fail("%s", why);
+	return GO_ON;
+}
+
+/* ---- the loop's handlers: signals, --for, the release deadline, --heartbeat -------------- */
+
+static void on_stop_deadline(struct loop *l, void *arg)
+{
+	struct elect_ctx *c = arg;
+	log_warn(&c->lg, "release did not finish in time", "lease=%s/%s", c->cfg.ns, c->cfg.name);
+	loop_stop(l);
+}
+
+/* No duties to undo here: release at once, and give it renewDeadline. */
+static void stop(struct elect_ctx *c)
+{
+	if (c->stopping)
+		return;
+	c->stopping = true;
+	loop_timer_disarm(c->loop, &c->for_timer);
+	loop_timer_arm_in(c->loop, &c->stop_timer, c->cfg.t.renew_ms, on_stop_deadline, c);
+	elector_shutdown(&c->el);
+	elector_duties_undone(&c->el);
+}
+
+static void on_terminate(struct loop *l, int sig, void *arg)
+{
+	(void)l;
+	(void)sig;
+	struct elect_ctx *c = arg;
+	if (!c->stopping)
+		log_info(&c->lg, "stopping", "lease=%s/%s identity=%s", c->cfg.ns, c->cfg.name,
+			 c->cfg.identity);
+	stop(c);
+}
+
+static void on_run_for_elapsed(struct loop *l, void *arg)
+{
+	(void)l;
+	stop(arg);
+}
+
+static void on_heartbeat(struct loop *l, void *arg)
+{
+	struct elect_ctx *c = arg;
+	if (elector_is_leader(&c->el))
+		log_info(&c->lg, "leading", "lease=%s/%s identity=%s at=%.6f", c->cfg.ns,
+			 c->cfg.name, c->cfg.identity, wall_s());
+	/* On the beat, unless we fell behind it. */
+	c->next_heartbeat += c->heartbeat_ms;
+	if (c->next_heartbeat < loop_now_ms(l))
+		c->next_heartbeat = loop_now_ms(l) + c->heartbeat_ms;
+	loop_timer_arm(l, &c->heartbeat_timer, c->next_heartbeat, on_heartbeat, c);
+}
+
+static void before_sleep(struct loop *l, void *arg)
+{
+	(void)l;
+	kc_loop_rearm(arg);
+}
+
+/* ---- step 3: open the loop, the client and the elector ----------------------------------- */
+
+/* Opened before the client: SIGINT and SIGTERM are blocked from here on, so none is lost.
+ * 0 or the exit code. */
+static int open_loop(struct elect_ctx *c)
+{
+	int r;
+	if ((r = loop_new(&c->loop)) < 0)
+		return cli_fail("elect: event loop: %s", strerror(-r)), 1;
+	if ((r = loop_signal(c->loop, SIGINT, on_terminate, c)) < 0 ||
+	    (r = loop_signal(c->loop, SIGTERM, on_terminate, c)) < 0)
+		return cli_fail("elect: signals: %s", strerror(-r)), 1;
+	loop_set_before_sleep(c->loop, before_sleep, &c->kcl);
+	return 0;
+}
+
+static int open_client(const struct elect_opts *o, struct elect_ctx *c)
+{
+	char why[512];
+	c->kcl.loop = c->loop;
+	struct kc_client_opts ko = {.cfg = &c->kcfg,
 				    .log = kc_log,
-				    .log_arg = &c.lg,
+				    .log_arg = &c->lg,
+				    .on_fd = kc_loop_on_fd,
+				    .loop_arg = &c->kcl,
 				    .user_agent = "vipd-elect",
-				    .plain_http_json = etcd};
-	int rc = 1;
-	if (kc_client_new(&ko, &kc, why, sizeof(why)) < 0) {
-		cli_fail("%s", why);
-		goto out_cfg;
-	}
+				    .plain_http_json = o->etcd};
+	if (kc_client_new(&ko, &c->kc, why, sizeof(why)) < 0)
+		return cli_fail("%s", why), 1;
+	c->kcl.kc = c->kc;
 	struct elector_callbacks cb = {.started_leading = on_started,
 				       .stopped_leading = on_stopped,
 				       .new_leader = on_new_leader,
 				       .released = on_released,
-				       .arg = &c};
+				       .arg = c};
 	int r;
-	if (etcd) {
-		struct etcd_elector_opts eo = {.cfg = &c.cfg,
-					       .kc = kc,
-					       .endpoints = (const char *const *)eps,
-					       .n_endpoints = neps,
+	if (o->etcd) {
+		struct etcd_elector_opts eo = {.cfg = &c->cfg,
+					       .kc = c->kc,
+					       .endpoints = (const char *const *)c->eps,
+					       .n_endpoints = c->neps,
 					       .cb = cb};
-		r = etcd_elector_new(&eo, &c.el, why, sizeof(why));
+		r = etcd_elector_new(&eo, &c->el, why, sizeof(why));
 	} else {
 		struct lease_elector_opts lo = {
-		    .cfg = &c.cfg, .kc = kc, .cb = cb, .no_watch = no_watch};
-		r = lease_elector_new(&lo, &c.el, why, sizeof(why));
+		    .cfg = &c->cfg, .kc = c->kc, .cb = cb, .no_watch = o->no_watch};
+		r = lease_elector_new(&lo, &c->el, why, sizeof(why));
 	}
-	if (r < 0) {
-		cli_fail("%s", why);
-		goto out_kc;
+	if (r < 0)
+		return cli_fail("%s", why), 1;
+	return 0;
+}
+
+/* ---- step 4: run ------------------------------------------------------------------------- */
+
+/* Runs until the lock is released after a stop (signal or --for), or the release times out. */
+static int run(struct elect_ctx *c, int64_t run_for_ms)
+{
+	if (run_for_ms > 0)
+		loop_timer_arm_in(c->loop, &c->for_timer, run_for_ms, on_run_for_elapsed, c);
+	if (c->heartbeat_ms > 0) {
+		c->next_heartbeat = loop_now_ms(c->loop);
+		loop_timer_arm(c->loop, &c->heartbeat_timer, c->next_heartbeat, on_heartbeat, c);
 	}
-	log_info(&c.lg, "joined election",
-		 "backend=%s lease=%s/%s identity=%s lease_duration_ms=%lld renew_deadline_ms=%lld "
-		 "retry_period_ms=%lld server=%s watch=%s",
-		 backend, c.cfg.ns, c.cfg.name, c.cfg.identity, (long long)c.cfg.t.lease_ms,
-		 (long long)c.cfg.t.renew_ms, (long long)c.cfg.t.retry_ms, kcfg.server,
-		 no_watch && !etcd ? "false" : "true");
+	int r = loop_run(c->loop);
+	if (r < 0)
+		return cli_fail("elect: event loop: %s", strerror(-r)), 1;
+	return 0;
+}
 
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	int64_t t0 = clock_boot_ms();
-	rc = run(&c, kc, run_for, heartbeat);
-	double secs = (double)(clock_boot_ms() - t0) / 1000.0;
-
+static void log_summary(struct elect_ctx *c, double secs)
+{
 	struct kc_stats ks;
 	struct elector_stats es;
-	kc_client_stats(kc, &ks);
-	elector_stats(&c.el, &es);
-	log_info(&c.lg, "election finished",
+	kc_client_stats(c->kc, &ks);
+	elector_stats(&c->el, &es);
+	log_info(&c->lg, "election finished",
 		 "lease=%s/%s identity=%s seconds=%.3f requests=%llu requests_per_second=%.3f "
 		 "failures=%llu reads=%llu writes=%llu conflicts=%llu watch_events=%llu "
 		 "acquisitions=%llu step_downs=%llu",
-		 c.cfg.ns, c.cfg.name, c.cfg.identity, secs, (unsigned long long)ks.requests,
+		 c->cfg.ns, c->cfg.name, c->cfg.identity, secs, (unsigned long long)ks.requests,
 		 secs > 0 ? (double)ks.requests / secs : 0.0, (unsigned long long)ks.failures,
 		 (unsigned long long)es.reads, (unsigned long long)es.writes,
 		 (unsigned long long)es.conflicts, (unsigned long long)es.watch_events,
 		 (unsigned long long)es.acquisitions, (unsigned long long)es.step_downs);
-	elector_free(&c.el);
-out_kc:
-	kc_client_free(kc);
-out_cfg:
-	kc_config_free(&kcfg);
-	free(ep_copy);
+}
+
+static void close_all(struct elect_ctx *c)
+{
+	elector_free(&c->el);
+	if (c->kc) {
+		kc_loop_detach(&c->kcl);
+		kc_client_free(c->kc);
+	}
+	kc_config_free(&c->kcfg);
+	free(c->ep_copy);
+	loop_free(c->loop);
+}
+
+int cmd_elect(int argc, char **argv)
+{
+	struct elect_opts o;
+	int rc = parse_options(argc, argv, &o);
+	if (rc != GO_ON)
+		return rc;
+	struct elect_ctx c = {.lg = {.out = stdout, .level = o.level},
+			      .heartbeat_ms = o.heartbeat_ms};
+	if ((rc = build_election_config(&o, &c.cfg)) == GO_ON)
+		rc = o.etcd ? build_etcd_client_config(&o, &c)
+			    : build_kube_client_config(&o, &c.kcfg);
+	if (rc == GO_ON && (open_loop(&c) != 0 || open_client(&o, &c) != 0))
+		rc = 1;
+	if (rc != GO_ON) {
+		close_all(&c);
+		return rc;
+	}
+	log_info(&c.lg, "joined election",
+		 "backend=%s lease=%s/%s identity=%s lease_duration_ms=%lld renew_deadline_ms=%lld "
+		 "retry_period_ms=%lld server=%s watch=%s",
+		 o.backend, c.cfg.ns, c.cfg.name, c.cfg.identity, (long long)c.cfg.t.lease_ms,
+		 (long long)c.cfg.t.renew_ms, (long long)c.cfg.t.retry_ms, c.kcfg.server,
+		 o.no_watch && !o.etcd ? "false" : "true");
+	int64_t t0 = clock_boot_ms();
+	rc = run(&c, o.run_for_ms);
+	log_summary(&c, (double)(clock_boot_ms() - t0) / 1000.0);
+	close_all(&c);
 	return rc;
 }

@@ -1,15 +1,15 @@
 /*
  * cmd_monitor.c — `vipd monitor`: prints one line per change the daemon would react to (VIP
  * removed or added behind its back, link down/up), like `ip monitor` filtered to what matters.
+ * Runs on the daemon's loop (loop/) until SIGINT or SIGTERM.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "loop.h"
 #include "nl_monitor.h"
 
 static const char monitor_usage[] =
@@ -18,6 +18,8 @@ static const char monitor_usage[] =
 struct monitor_ctx {
 	struct logger lg;
 	const char *ifname;
+	struct nl_monitor mon;
+	int rc;
 };
 
 static void print_event(const struct nl_event *ev, void *data)
@@ -25,6 +27,49 @@ static void print_event(const struct nl_event *ev, void *data)
 	struct monitor_ctx *ctx = data;
 	log_info(&ctx->lg, "netlink event", "event=%s interface=%s sender_portid=%u",
 		 nl_event_name(ev->type), ctx->ifname, ev->sender_portid);
+}
+
+static void on_readable(struct loop *l, int fd, unsigned events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	struct monitor_ctx *ctx = arg;
+	struct nl_error err;
+	if (nl_monitor_dispatch(&ctx->mon, &err) < 0) {
+		log_error(&ctx->lg, "monitor failed", "error=\"%s\"", err.msg);
+		ctx->rc = 1;
+		loop_stop(l);
+	}
+}
+
+static void on_terminate(struct loop *l, int sig, void *arg)
+{
+	(void)sig;
+	(void)arg;
+	loop_stop(l);
+}
+
+/* Watches the monitor's socket on a loop of its own until a signal or a failure. Returns the
+ * exit code. */
+static int run(struct monitor_ctx *ctx, bool link_up)
+{
+	struct loop *l;
+	int r = loop_new(&l);
+	if (r < 0)
+		return cli_fail("monitor: event loop: %s", strerror(-r)), 1;
+	if ((r = loop_signal(l, SIGINT, on_terminate, ctx)) < 0 ||
+	    (r = loop_signal(l, SIGTERM, on_terminate, ctx)) < 0 ||
+	    (r = loop_fd_set(l, nl_monitor_fd(&ctx->mon), LOOP_READ, on_readable, ctx)) < 0) {
+		loop_free(l);
+		return cli_fail("monitor: event loop: %s", strerror(-r)), 1;
+	}
+	log_info(&ctx->lg, "monitoring", "interface=%s link_up=%s", ctx->ifname,
+		 link_up ? "true" : "false");
+	r = loop_run(l);
+	loop_free(l);
+	if (r < 0)
+		return cli_fail("monitor: event loop: %s", strerror(-r)), 1;
+	return ctx->rc;
 }
 
 int cmd_monitor(int argc, char **argv)
@@ -71,32 +116,14 @@ int cmd_monitor(int argc, char **argv)
 	nl_sock_close(&sock);
 
 	struct monitor_ctx ctx = {.lg = {.out = stdout, .level = LOG_INFO}, .ifname = ifname};
-	struct nl_monitor mon;
 	struct nl_error err;
-	if (nl_monitor_open(&mon, link.index, address ? &vip : NULL, print_event, &ctx, &err) < 0)
+	if (nl_monitor_open(&ctx.mon, link.index, address ? &vip : NULL, print_event, &ctx, &err) <
+	    0)
 		return cli_fail("%s", err.msg), 1;
-	nl_monitor_set_link_state(&mon, nl_link_is_up(&link));
-	nl_monitor_expect_vip(&mon, expect);
+	nl_monitor_set_link_state(&ctx.mon, nl_link_is_up(&link));
+	nl_monitor_expect_vip(&ctx.mon, expect);
 
-	int sfd = cli_termination_fd();
-	if (sfd < 0)
-		return cli_fail("signalfd: %s", strerror(-sfd)), 1;
-	log_info(&ctx.lg, "monitoring", "interface=%s link_up=%s", ifname,
-		 nl_link_is_up(&link) ? "true" : "false");
-
-	struct pollfd pfds[2] = {{.fd = nl_monitor_fd(&mon), .events = POLLIN},
-				 {.fd = sfd, .events = POLLIN}};
-	int rc = 0;
-	while (poll(pfds, 2, -1) >= 0 || errno == EINTR) {
-		if (pfds[1].revents)
-			break;
-		if (pfds[0].revents && nl_monitor_dispatch(&mon, &err) < 0) {
-			log_error(&ctx.lg, "monitor failed", "error=\"%s\"", err.msg);
-			rc = 1;
-			break;
-		}
-	}
-	close(sfd);
-	nl_monitor_close(&mon);
+	int rc = run(&ctx, nl_link_is_up(&link));
+	nl_monitor_close(&ctx.mon);
 	return rc;
 }
