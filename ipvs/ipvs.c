@@ -4,7 +4,6 @@
  * request goes through talk(), which is where the errno rules live (see ipvs.h).
  */
 #include "ipvs.h"
-#include "inet_prefix.h"
 #include "ipvs_msg.h"
 
 #include <arpa/inet.h>
@@ -15,70 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-
-const char *ipvs_fwd_name(uint32_t fwd)
-{
-	static const char *const names[] = {
-	    [IP_VS_CONN_F_MASQ] = "Masq",
-	    [IP_VS_CONN_F_LOCALNODE] = "Local",
-	    [IP_VS_CONN_F_TUNNEL] = "Tunnel",
-	    [IP_VS_CONN_F_DROUTE] = "Route",
-	};
-	if (fwd < sizeof(names) / sizeof(names[0]))
-		return names[fwd];
-	return "fwd-other";
-}
-
-static const char *proto_name(uint16_t protocol)
-{
-	switch (protocol) {
-	case IPPROTO_TCP:
-		return "TCP";
-	case IPPROTO_UDP:
-		return "UDP";
-	case IPPROTO_SCTP:
-		return "SCTP";
-	}
-	return "proto-other";
-}
-
-static const char *addr_port_str(int af, const union ipvs_addr *addr, uint16_t port, char *buf,
-				 size_t len)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-	if (af == AF_INET || af == AF_INET6)
-		inet_ntop(af, addr->bytes, a, sizeof(a));
-	snprintf(buf, len, af == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
-	return buf;
-}
-
-const char *ipvs_service_str(const struct ipvs_service *svc, char *buf, size_t len)
-{
-	if (svc->fwmark) {
-		snprintf(buf, len, "FWM %u %s", svc->fwmark, svc->af == AF_INET6 ? "IPv6" : "IPv4");
-		return buf;
-	}
-	char ap[IPVS_STRLEN];
-	snprintf(buf, len, "%s %s", proto_name(svc->protocol),
-		 addr_port_str(svc->af, &svc->addr, svc->port, ap, sizeof(ap)));
-	return buf;
-}
-
-const char *ipvs_dest_str(const struct ipvs_dest *dest, int svc_af, char *buf, size_t len)
-{
-	return addr_port_str(dest->af ? dest->af : svc_af, &dest->addr, dest->port, buf, len);
-}
-
-int ipvs_addr_parse(const char *text, union ipvs_addr *addr)
-{
-	/* One address parser for the project (netlink/inet_prefix); IPVS takes no length. */
-	struct inet_prefix p;
-	memset(addr, 0, sizeof(*addr));
-	if (strchr(text, '/') || inet_prefix_parse(text, &p, NULL, 0) < 0)
-		return -EINVAL;
-	memcpy(addr->bytes, p.addr.bytes, inet_prefix_addr_len(&p));
-	return p.family;
-}
 
 static int family_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -214,6 +149,15 @@ int ipvs_flush(struct ipvs *h, struct nl_error *err)
 	return rc < 0 ? fail(err, rc, "flush", NULL, NULL) : 0;
 }
 
+/* A service add or edit naming a scheduler the kernel lacks fails with ENOENT, which alone reads
+ * as "no such file": say what it most likely means. */
+static void sched_hint(struct nl_error *err, int rc, const struct ipvs_service *svc)
+{
+	if (rc == -ENOENT && err)
+		snprintf(err->msg, sizeof(err->msg), "%s (unknown scheduler \"%s\"?)",
+			 strerror(ENOENT), svc->sched);
+}
+
 static bool already(int rc, unsigned options, int e1, int e2)
 {
 	return (options & IPVS_IDEMPOTENT) && (rc == -e1 || rc == -e2);
@@ -229,10 +173,7 @@ int ipvs_service_add(struct ipvs *h, const struct ipvs_service *svc, unsigned op
 	rc = talk(h, ipvs_msg_service(buf, 0, IPVS_CMD_NEW_SERVICE, svc, true), NULL, NULL, err);
 	if (rc == 0 || already(rc, options, EEXIST, EEXIST))
 		return 0;
-	/* Unknown scheduler: the kernel says ENOENT, which alone reads as "no such file". */
-	if (rc == -ENOENT && err)
-		snprintf(err->msg, sizeof(err->msg), "%s (unknown scheduler \"%s\"?)",
-			 strerror(ENOENT), svc->sched);
+	sched_hint(err, rc, svc);
 	return fail(err, rc, "add", svc, NULL);
 }
 
@@ -243,9 +184,7 @@ int ipvs_service_edit(struct ipvs *h, const struct ipvs_service *svc, struct nl_
 		return rc;
 	char buf[IPVS_MSG_BUFSIZE];
 	rc = talk(h, ipvs_msg_service(buf, 0, IPVS_CMD_SET_SERVICE, svc, true), NULL, NULL, err);
-	if (rc == -ENOENT && err)
-		snprintf(err->msg, sizeof(err->msg), "%s (unknown scheduler \"%s\"?)",
-			 strerror(ENOENT), svc->sched);
+	sched_hint(err, rc, svc);
 	return rc < 0 ? fail(err, rc, "edit", svc, NULL) : 0;
 }
 

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ipvs_text.h" /* ipvs_service_str(), ipvs_dest_str(), ipvs_addr_parse() ... */
 #include "nl_sock.h"
 
 /* "IPVS is not in this kernel" (the family lookup failed with ENOENT). Returned negated. */
@@ -156,17 +157,5 @@ int ipvs_conntrack_flush(struct ipvs *h, const struct ipvs_service *svc,
 
 /* Closes the conntrack handle only (ipvs_close() calls it). */
 void ipvs_conntrack_close(struct ipvs *h);
-
-/* Formatting for messages and logs: "TCP 192.0.2.10:6443", "UDP [2001:db8::1]:53",
- * "FWM 7 IPv4"; "192.0.2.21:6443", "[2001:db8::21]:6443". Return buf. */
-#define IPVS_STRLEN 64
-const char *ipvs_service_str(const struct ipvs_service *svc, char *buf, size_t len);
-const char *ipvs_dest_str(const struct ipvs_dest *dest, int svc_af, char *buf, size_t len);
-/* "Masq", "Local", "Tunnel", "Route" (as ipvsadm prints them), or "fwd-N". */
-const char *ipvs_fwd_name(uint32_t fwd);
-
-/* Parses "10.0.0.1", "2001:db8::1" into `addr`; returns the family (AF_INET/AF_INET6) or
- * -EINVAL. */
-int ipvs_addr_parse(const char *text, union ipvs_addr *addr);
 
 #endif

@@ -3,7 +3,7 @@
  * `vipd elect` drive both the same way:
  *
  *   callbacks  started leading / stopped leading / new leader observed / released
- *   query      elector_is_leader(): leader *as of now*, by the monotonic clock — call it
+ *   query      elector_is_leader(): leader *as of now*, by the boot clock — call it
  *              before every announcement; it turns false the instant the renew deadline
  *              passes, even if the event loop has not run since
  *   renewals   the `renewed` callback and elector_renewed_at(): the send time of the last
@@ -16,8 +16,15 @@
  *              ReleaseOnCancel) and ends with the `released` callback
  *   loop       both backends run on a kc_client: its fds and kc_client_timeout_ms() cover
  *              the elector's own timers too
+ *   clock      every decision is taken on clock_boot_ns() (base/clock.h, CLOCK_BOOTTIME: it
+ *              keeps counting while the machine is suspended, as the other candidates' clocks
+ *              do); the wall clock only goes into records written for people
  *
- * Owns: the backend-neutral interface. Must not touch: backend internals.
+ * For the backends (bottom of this file): the stepper — a re-entrancy-guarded step() and its
+ * wake-up timer — and the request timeout, which both backends share rather than copy.
+ *
+ * Owns: the backend-neutral interface and what the backends share. Must not touch: backend
+ * internals (their state machines stay in lease_elector.c / le_decide.c and etcd_elector.c).
  */
 #ifndef VIPD_ELECTOR_H
 #define VIPD_ELECTOR_H
@@ -25,6 +32,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "kc_client.h"
+#include "le_config.h"
 
 struct elector_callbacks {
 	void (*started_leading)(void *arg);
@@ -93,10 +103,36 @@ static inline void elector_free(struct elector *e)
 	e->impl = NULL;
 }
 
-/* CLOCK_BOOTTIME in nanoseconds: keeps counting while the machine is suspended, as the other
- * candidates' clocks do. Never the wall clock. */
-int64_t elector_now_ns(void);
-/* Wall clock in microseconds, only for timestamps written for people (MicroTime). */
-int64_t elector_wall_us(void);
+/* ---- for the backends --------------------------------------------------------------------- */
+
+#define ELECTOR_NEVER INT64_MAX /* a pass that needs no wake-up */
+
+/* One pass of a backend's state machine at `now_ns` (clock_boot_ns()): act on what is known,
+ * start at most the requests it needs, and return when to run again (clock_boot_ns()), or
+ * ELECTOR_NEVER. */
+typedef int64_t (*elector_pass_fn)(void *impl, int64_t now_ns);
+
+/* Runs a backend's passes. Callbacks fired from a pass may re-enter the backend (a callback
+ * that asks elector_is_leader() or shuts down): such a step is not nested but runs as one
+ * more pass once the current one returns. After each pass the wake-up timer (a kc_timer on
+ * the backend's client) is armed for the time it asked for. */
+struct elector_stepper {
+	struct kc_client *kc;
+	elector_pass_fn pass;
+	void *impl;
+	struct kc_timer timer;
+	bool in_step, again;
+};
+
+void elector_stepper_init(struct elector_stepper *s, struct kc_client *kc, elector_pass_fn pass,
+			  void *impl);
+/* Runs passes until none was asked for from inside one (see above). */
+void elector_step(struct elector_stepper *s);
+/* Disarms the wake-up timer: call before freeing the backend. */
+void elector_stepper_stop(struct elector_stepper *s);
+
+/* The timeout of one request: long enough for a slow server, short enough for two tries within
+ * renewDeadline (renewDeadline / 2, at least retryPeriod). */
+long elector_request_timeout_ms(const struct le_timing *t);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "etcd_gw.h"
 #include "kc_stream.h"
 
@@ -58,21 +59,12 @@ struct etcd_elector {
 	int64_t watch_backoff_ms;
 	struct kc_timer wtimer;
 
-	struct kc_call *rcall; /* best-effort revoke */
-	struct kc_timer timer;
+	struct kc_call *rcall;		/* best-effort revoke */
+	struct elector_stepper stepper; /* runs pass() below */
 
 	bool shutting_down, duties_undone, released_reported;
 	struct elector_stats stats;
-	bool in_step, step_again;
 };
-
-static void step(struct etcd_elector *ee);
-
-static long req_timeout_ms(const struct etcd_elector *ee)
-{
-	int64_t t = ee->cfg.t.renew_ms / 2;
-	return (long)(t > ee->cfg.t.retry_ms ? t : ee->cfg.t.retry_ms);
-}
 
 static void set_holder(struct etcd_elector *ee, const char *h)
 {
@@ -109,7 +101,7 @@ static void drop_lease(struct etcd_elector *ee)
 		struct kc_request req = {.method = "POST",
 					 .path = "/v3/lease/revoke",
 					 .body = body,
-					 .timeout_ms = req_timeout_ms(ee),
+					 .timeout_ms = elector_request_timeout_ms(&ee->cfg.t),
 					 .done = revoke_done,
 					 .arg = ee};
 		if (body)
@@ -151,7 +143,7 @@ static void fail_later(struct etcd_elector *ee, const char *what, const struct k
 		      ee->key, what, why ? why : kc_error_str(&res->err, eb, sizeof(eb)));
 	if (res)
 		maybe_rotate(ee, res);
-	ee->next_at = elector_now_ns() + ee->cfg.t.retry_ms * NS_PER_MS;
+	ee->next_at = clock_boot_ns() + ee->cfg.t.retry_ms * NS_PER_MS;
 }
 
 /* ---- watch ---- */
@@ -162,7 +154,7 @@ static void watch_retry(void *arg)
 {
 	struct etcd_elector *ee = arg;
 	ee->need_range = true;
-	step(ee);
+	elector_step(&ee->stepper);
 }
 
 /* The key as the watch (or a range) shows it now. */
@@ -192,7 +184,7 @@ static void observe_key(struct etcd_elector *ee, const struct etcd_kv *kv)
 
 static void deadline_check(struct etcd_elector *ee)
 {
-	if (ee->leading && elector_now_ns() >= ee->lease_sent + ee->cfg.t.renew_ms * NS_PER_MS) {
+	if (ee->leading && clock_boot_ns() >= ee->lease_sent + ee->cfg.t.renew_ms * NS_PER_MS) {
 		stop_leading(ee, "no keep-alive succeeded within renewDeadline");
 		drop_lease(ee);
 		ee->phase = PH_RANGE;
@@ -221,7 +213,7 @@ static int watch_line(void *arg, const char *line, size_t len)
 	if (m.last != ETCD_EV_NONE) {
 		ee->stats.watch_events++;
 		observe_key(ee, &m.kv);
-		step(ee);
+		elector_step(&ee->stepper);
 	}
 	return 0;
 }
@@ -287,7 +279,7 @@ static void start_watch(struct etcd_elector *ee, int64_t rev)
 static void main_done(void *arg, const struct kc_result *res)
 {
 	struct etcd_elector *ee = arg;
-	int64_t now = elector_now_ns(), sent = ee->call_sent;
+	int64_t now = clock_boot_ns(), sent = ee->call_sent;
 	ee->call = NULL;
 	deadline_check(ee);
 	char why[320];
@@ -395,7 +387,7 @@ static void main_done(void *arg, const struct kc_result *res)
 		if (ee->leading && ee->ka_ok_sent > ee->lease_sent) {
 			ee->lease_sent = ee->ka_ok_sent;
 			if (ee->cb.renewed)
-				ee->cb.renewed(ee->cb.arg, ee->lease_sent, elector_now_ns());
+				ee->cb.renewed(ee->cb.arg, ee->lease_sent, clock_boot_ns());
 		}
 		break;
 	case C_REVOKE:
@@ -403,7 +395,7 @@ static void main_done(void *arg, const struct kc_result *res)
 		ee->lease_id = 0;
 		break;
 	}
-	step(ee);
+	elector_step(&ee->stepper);
 }
 
 static int start_main(struct etcd_elector *ee, enum call_kind kind, int64_t now)
@@ -443,7 +435,7 @@ static int start_main(struct etcd_elector *ee, enum call_kind kind, int64_t now)
 	struct kc_request req = {.method = "POST",
 				 .path = path,
 				 .body = body,
-				 .timeout_ms = req_timeout_ms(ee),
+				 .timeout_ms = elector_request_timeout_ms(&ee->cfg.t),
 				 .done = main_done,
 				 .arg = ee};
 	ee->call_kind = kind;
@@ -453,98 +445,81 @@ static int start_main(struct etcd_elector *ee, enum call_kind kind, int64_t now)
 	return r;
 }
 
-static void timer_fired(void *arg)
+/* One pass (see elector_stepper): at most one main request, chosen by the phase; returns when
+ * to look again. */
+static int64_t pass(void *impl, int64_t now)
 {
-	step(arg);
-}
+	struct etcd_elector *ee = impl;
+	int64_t renew_ns = ee->cfg.t.renew_ms * NS_PER_MS;
+	int64_t wake = ELECTOR_NEVER;
+	deadline_check(ee);
+	if (ee->leading)
+		wake = ee->lease_sent + renew_ns;
 
-static void step(struct etcd_elector *ee)
-{
-	if (ee->in_step) {
-		ee->step_again = true;
-		return;
-	}
-	ee->in_step = true;
-	do {
-		ee->step_again = false;
-		int64_t now = elector_now_ns();
-		int64_t renew_ns = ee->cfg.t.renew_ms * NS_PER_MS;
-		int64_t wake = INT64_MAX;
-		deadline_check(ee);
-		if (ee->leading)
-			wake = ee->lease_sent + renew_ns;
-
-		enum call_kind next = C_RANGE;
-		bool want = false;
-		if (ee->shutting_down) {
-			if (ee->duties_undone && !ee->call) {
-				if (ee->lease_id) {
-					next = C_REVOKE;
-					want = true;
-				} else if (!ee->released_reported) {
-					ee->released_reported = true;
-					if (ee->cb.released)
-						ee->cb.released(ee->cb.arg);
-				}
-			}
-		} else if (!ee->call && now < ee->next_at) {
-			wake = wake < ee->next_at ? wake : ee->next_at;
-		} else if (!ee->call) {
-			switch (ee->phase) {
-			case PH_RANGE:
+	enum call_kind next = C_RANGE;
+	bool want = false;
+	if (ee->shutting_down) {
+		if (ee->duties_undone && !ee->call) {
+			if (ee->lease_id) {
+				next = C_REVOKE;
 				want = true;
-				break;
-			case PH_GRANT:
-				next = C_GRANT;
-				want = true;
-				break;
-			case PH_CAMPAIGN:
-				next = C_TXN;
-				want = true;
-				break;
-			case PH_FOLLOW:
-				/* Without a live watch, poll like client-go does. */
-				if (ee->need_range || !ee->watch_live) {
-					int64_t at = ee->need_range ? now : ee->next_at;
-					if (now >= at) {
-						want = true;
-						ee->next_at = now + ee->cfg.t.retry_ms * NS_PER_MS;
-					}
-				}
-				if (!want && !ee->watch_live && ee->next_at < wake)
-					wake = ee->next_at;
-				break;
-			case PH_LEAD: {
-				int64_t tick = ee->last_ka + ee->cfg.t.retry_ms * NS_PER_MS;
-				if (ee->need_range) {
-					/* Check the key is ours and restart the watch. */
-					want = true;
-				} else if (ee->confirm_due) {
-					next = C_CONFIRM;
-					want = true;
-				} else if (now >= tick) {
-					next = C_KEEPALIVE;
-					want = true;
-				} else if (tick < wake) {
-					wake = tick;
-				}
-				break;
-			}
+			} else if (!ee->released_reported) {
+				ee->released_reported = true;
+				if (ee->cb.released)
+					ee->cb.released(ee->cb.arg);
 			}
 		}
-		if (want && start_main(ee, next, now) < 0) {
-			ee->next_at = now + ee->cfg.t.retry_ms * NS_PER_MS;
-			if (ee->next_at < wake)
+	} else if (!ee->call && now < ee->next_at) {
+		wake = wake < ee->next_at ? wake : ee->next_at;
+	} else if (!ee->call) {
+		switch (ee->phase) {
+		case PH_RANGE:
+			want = true;
+			break;
+		case PH_GRANT:
+			next = C_GRANT;
+			want = true;
+			break;
+		case PH_CAMPAIGN:
+			next = C_TXN;
+			want = true;
+			break;
+		case PH_FOLLOW:
+			/* Without a live watch, poll like client-go does. */
+			if (ee->need_range || !ee->watch_live) {
+				int64_t at = ee->need_range ? now : ee->next_at;
+				if (now >= at) {
+					want = true;
+					ee->next_at = now + ee->cfg.t.retry_ms * NS_PER_MS;
+				}
+			}
+			if (!want && !ee->watch_live && ee->next_at < wake)
 				wake = ee->next_at;
+			break;
+		case PH_LEAD: {
+			int64_t tick = ee->last_ka + ee->cfg.t.retry_ms * NS_PER_MS;
+			if (ee->need_range) {
+				/* Check the key is ours and restart the watch. */
+				want = true;
+			} else if (ee->confirm_due) {
+				next = C_CONFIRM;
+				want = true;
+			} else if (now >= tick) {
+				next = C_KEEPALIVE;
+				want = true;
+			} else if (tick < wake) {
+				wake = tick;
+			}
+			break;
 		}
-		if (wake == INT64_MAX) {
-			kc_timer_disarm(ee->kc, &ee->timer);
-		} else {
-			int64_t ms = (wake - now + NS_PER_MS - 1) / NS_PER_MS;
-			kc_timer_arm(ee->kc, &ee->timer, ms < 0 ? 0 : ms, timer_fired, ee);
 		}
-	} while (ee->step_again);
-	ee->in_step = false;
+	}
+	if (want && start_main(ee, next, now) < 0) {
+		ee->next_at = now + ee->cfg.t.retry_ms * NS_PER_MS;
+		if (ee->next_at < wake)
+			wake = ee->next_at;
+	}
+	return wake;
 }
 
 /* ---- elector interface ---- */
@@ -559,7 +534,7 @@ static bool ee_is_leader(void *impl)
 {
 	struct etcd_elector *ee = impl;
 	return ee->leading && !ee->shutting_down &&
-	       elector_now_ns() < ee->lease_sent + ee->cfg.t.renew_ms * NS_PER_MS;
+	       clock_boot_ns() < ee->lease_sent + ee->cfg.t.renew_ms * NS_PER_MS;
 }
 
 static void ee_shutdown(void *impl)
@@ -567,14 +542,14 @@ static void ee_shutdown(void *impl)
 	struct etcd_elector *ee = impl;
 	ee->shutting_down = true;
 	stop_leading(ee, "shutting down");
-	step(ee);
+	elector_step(&ee->stepper);
 }
 
 static void ee_duties_undone(void *impl)
 {
 	struct etcd_elector *ee = impl;
 	ee->duties_undone = true;
-	step(ee);
+	elector_step(&ee->stepper);
 }
 
 static void ee_stats(void *impl, struct elector_stats *out)
@@ -591,7 +566,7 @@ static void ee_free(void *impl)
 		kc_call_cancel(ee->kc, ee->wcall);
 	if (ee->rcall)
 		kc_call_cancel(ee->kc, ee->rcall);
-	kc_timer_disarm(ee->kc, &ee->timer);
+	elector_stepper_stop(&ee->stepper);
 	kc_timer_disarm(ee->kc, &ee->wtimer);
 	kc_stream_free(&ee->ws);
 	for (size_t i = 0; i < ee->n_endpoints; i++)
@@ -636,6 +611,7 @@ int etcd_elector_new(const struct etcd_elector_opts *o, struct elector *out, cha
 	ee->cfg = *o->cfg;
 	ee->kc = o->kc;
 	ee->cb = o->cb;
+	elector_stepper_init(&ee->stepper, ee->kc, pass, ee);
 	snprintf(ee->key, sizeof(ee->key), "%s-%s", ee->cfg.ns, ee->cfg.name);
 	kc_stream_init(&ee->ws, 1 << 20);
 	ee->watch_backoff_ms = ee->cfg.t.retry_ms / 4 + 1;
@@ -659,6 +635,6 @@ int etcd_elector_new(const struct etcd_elector_opts *o, struct elector *out, cha
 		elector_free(out);
 		return r;
 	}
-	step(ee);
+	elector_step(&ee->stepper);
 	return 0;
 }

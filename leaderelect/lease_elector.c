@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "kc_watch.h"
 #include "le_decide.h"
 #include "lease_record.h"
@@ -27,23 +28,12 @@ struct lease_elector {
 	enum le_act call_act;
 	struct lease_record call_write;
 	int64_t call_sent;
-	struct kc_timer timer;
+	struct elector_stepper stepper; /* runs pass() below */
 	bool released_reported;
 	char item_path[LE_NAMESPACE_MAX + LE_NAME_MAX + 64];
 	char coll_path[LE_NAMESPACE_MAX + 64];
 	struct elector_stats stats;
-	bool in_step;
-	bool step_again;
 };
-
-static void step(struct lease_elector *le);
-
-static long req_timeout_ms(const struct lease_elector *le)
-{
-	/* Long enough for a slow apiserver, short enough for two tries within renewDeadline. */
-	int64_t t = le->cfg.t.renew_ms / 2;
-	return (long)(t > le->cfg.t.retry_ms ? t : le->cfg.t.retry_ms);
-}
 
 static void emit(struct lease_elector *le, unsigned ev, const char *why)
 {
@@ -106,7 +96,7 @@ static void keep_object(struct lease_elector *le, json_t *obj)
 static void read_done(void *arg, const struct kc_result *res)
 {
 	struct lease_elector *le = arg;
-	int64_t now = elector_now_ns();
+	int64_t now = clock_boot_ns();
 	le->call = NULL;
 	deadline_check(le, now);
 	enum le_result r = classify(res);
@@ -135,13 +125,13 @@ static void read_done(void *arg, const struct kc_result *res)
 	}
 	ev |= le_read_done(&le->cfg, &le->st, r, now);
 	emit(le, ev, lost_reason(le));
-	step(le);
+	elector_step(&le->stepper);
 }
 
 static void write_done(void *arg, const struct kc_result *res)
 {
 	struct lease_elector *le = arg;
-	int64_t now = elector_now_ns();
+	int64_t now = clock_boot_ns();
 	le->call = NULL;
 	deadline_check(le, now);
 	enum le_result r = classify(res);
@@ -172,7 +162,7 @@ static void write_done(void *arg, const struct kc_result *res)
 	if (r == LE_RES_OK && le->call_act != LE_ACT_RELEASE && le->st.leading &&
 	    le->st.renewed_at == le->call_sent && le->cb.renewed)
 		le->cb.renewed(le->cb.arg, le->call_sent, now);
-	step(le);
+	elector_step(&le->stepper);
 }
 
 static json_t *put_body(struct lease_elector *le, const struct lease_record *w)
@@ -195,7 +185,7 @@ static json_t *put_body(struct lease_elector *le, const struct lease_record *w)
 
 static int start(struct lease_elector *le, const struct le_decision *d, int64_t now)
 {
-	struct kc_request req = {.timeout_ms = req_timeout_ms(le), .arg = le};
+	struct kc_request req = {.timeout_ms = elector_request_timeout_ms(&le->cfg.t), .arg = le};
 	json_t *body = NULL;
 	switch (d->act) {
 	case LE_ACT_READ:
@@ -233,59 +223,39 @@ static int start(struct lease_elector *le, const struct le_decision *d, int64_t 
 	return r;
 }
 
-static void timer_fired(void *arg)
-{
-	step(arg);
-}
+_Static_assert(LE_NEVER == ELECTOR_NEVER, "le_decide's \"never\" is the stepper's");
 
-static void step(struct lease_elector *le)
+/* One pass (see elector_stepper): decide, act, and say when to look again. */
+static int64_t pass(void *impl, int64_t now)
 {
-	/* Callbacks may re-enter (a callback that queries or shuts down): run once more after. */
-	if (le->in_step) {
-		le->step_again = true;
-		return;
+	struct lease_elector *le = impl;
+	struct le_decision d;
+	le_decide(&le->cfg, &le->st, now, clock_wall_us(), &d);
+	if (d.step_down)
+		emit(le, le_step_down(&le->st), "no successful renewal within renewDeadline");
+	int64_t wake = d.wake_at;
+	if (le->call)
+		return wake;
+	if (d.act == LE_ACT_DONE) {
+		if (!le->released_reported) {
+			le->released_reported = true;
+			if (le->cb.released)
+				le->cb.released(le->cb.arg);
+		}
+	} else if (d.act != LE_ACT_WAIT) {
+		if (d.act == LE_ACT_ACQUIRE || d.act == LE_ACT_CREATE)
+			kc_client_log(le->kc, KC_LOG_DEBUG, "trying to take the Lease",
+				      "lease=%s/%s action=%s holder=\"%s\"", le->cfg.ns,
+				      le->cfg.name, le_act_name(d.act), le->st.observed.holder);
+		if (start(le, &d, now) < 0) {
+			/* Could not even start: try again after a retry period. */
+			le->st.stale = true;
+			le->st.read_not_before = now + le->cfg.t.retry_ms * 1000000;
+			if (le->st.read_not_before < wake)
+				wake = le->st.read_not_before;
+		}
 	}
-	le->in_step = true;
-	do {
-		le->step_again = false;
-		int64_t now = elector_now_ns();
-		struct le_decision d;
-		le_decide(&le->cfg, &le->st, now, elector_wall_us(), &d);
-		if (d.step_down)
-			emit(le, le_step_down(&le->st),
-			     "no successful renewal within renewDeadline");
-		int64_t wake = d.wake_at;
-		if (!le->call) {
-			if (d.act == LE_ACT_DONE) {
-				if (!le->released_reported) {
-					le->released_reported = true;
-					if (le->cb.released)
-						le->cb.released(le->cb.arg);
-				}
-			} else if (d.act != LE_ACT_WAIT) {
-				if (d.act == LE_ACT_ACQUIRE || d.act == LE_ACT_CREATE)
-					kc_client_log(le->kc, KC_LOG_DEBUG,
-						      "trying to take the Lease",
-						      "lease=%s/%s action=%s holder=\"%s\"",
-						      le->cfg.ns, le->cfg.name, le_act_name(d.act),
-						      le->st.observed.holder);
-				if (start(le, &d, now) < 0) {
-					/* Could not even start: try again after a retry period. */
-					le->st.stale = true;
-					le->st.read_not_before = now + le->cfg.t.retry_ms * 1000000;
-					if (le->st.read_not_before < wake)
-						wake = le->st.read_not_before;
-				}
-			}
-		}
-		if (wake == LE_NEVER) {
-			kc_timer_disarm(le->kc, &le->timer);
-		} else {
-			int64_t ms = (wake - now + 999999) / 1000000;
-			kc_timer_arm(le->kc, &le->timer, ms < 0 ? 0 : ms, timer_fired, le);
-		}
-	} while (le->step_again);
-	le->in_step = false;
+	return wake;
 }
 
 /* ---- watch ---- */
@@ -299,7 +269,7 @@ static bool is_our_lease(const struct lease_elector *le, const json_t *obj)
 static void observe_object(struct lease_elector *le, bool exists, json_t *obj,
 			   const char *rv_fallback)
 {
-	int64_t now = elector_now_ns();
+	int64_t now = clock_boot_ns();
 	unsigned ev;
 	deadline_check(le, now);
 	if (exists) {
@@ -323,7 +293,7 @@ static void observe_object(struct lease_elector *le, bool exists, json_t *obj,
 			keep_object(le, NULL);
 	}
 	emit(le, ev, lost_reason(le));
-	step(le);
+	elector_step(&le->stepper);
 }
 
 static void on_list(void *arg, json_t *items, const char *rv)
@@ -354,7 +324,7 @@ static void on_state(void *arg, bool live)
 {
 	struct lease_elector *le = arg;
 	le->st.watching = live;
-	step(le);
+	elector_step(&le->stepper);
 }
 
 /* ---- elector interface ---- */
@@ -368,7 +338,7 @@ static int64_t le_ops_renewed_at(void *impl)
 static bool le_ops_is_leader(void *impl)
 {
 	struct lease_elector *le = impl;
-	return le_is_leader(&le->cfg, &le->st, elector_now_ns());
+	return le_is_leader(&le->cfg, &le->st, clock_boot_ns());
 }
 
 static void le_ops_shutdown(void *impl)
@@ -376,14 +346,14 @@ static void le_ops_shutdown(void *impl)
 	struct lease_elector *le = impl;
 	/* The watch keeps running (it may be what called us); it only adds observations. */
 	emit(le, le_shutdown(&le->st), "shutting down");
-	step(le);
+	elector_step(&le->stepper);
 }
 
 static void le_ops_duties_undone(void *impl)
 {
 	struct lease_elector *le = impl;
 	le_duties_undone(&le->st);
-	step(le);
+	elector_step(&le->stepper);
 }
 
 static void le_ops_stats(void *impl, struct elector_stats *out)
@@ -397,7 +367,7 @@ static void le_ops_free(void *impl)
 	if (le->call)
 		kc_call_cancel(le->kc, le->call);
 	kc_watch_stop(le->watch);
-	kc_timer_disarm(le->kc, &le->timer);
+	elector_stepper_stop(&le->stepper);
 	json_decref(le->last_obj);
 	json_decref(le->annotations);
 	free(le);
@@ -437,6 +407,7 @@ int lease_elector_new(const struct lease_elector_opts *o, struct elector *out, c
 	le->use_watch = !o->no_watch;
 	le->annotations = o->annotations ? json_deep_copy(o->annotations) : NULL;
 	le_state_init(&le->st);
+	elector_stepper_init(&le->stepper, le->kc, pass, le);
 	snprintf(le->coll_path, sizeof(le->coll_path),
 		 "/apis/coordination.k8s.io/v1/namespaces/%s/leases", le->cfg.ns);
 	snprintf(le->item_path, sizeof(le->item_path), "%s/%s", le->coll_path, le->cfg.name);
@@ -448,7 +419,7 @@ int lease_elector_new(const struct lease_elector_opts *o, struct elector *out, c
 		struct kc_watch_opts wo = {
 		    .path = le->coll_path,
 		    .field_selector = sel,
-		    .list_timeout_ms = req_timeout_ms(le),
+		    .list_timeout_ms = elector_request_timeout_ms(&le->cfg.t),
 		    .backoff_min_ms = le->cfg.t.retry_ms / 4 > 0 ? le->cfg.t.retry_ms / 4 : 1,
 		    .backoff_max_ms = le->cfg.t.retry_ms * 4,
 		    .on_list = on_list,
@@ -463,6 +434,6 @@ int lease_elector_new(const struct lease_elector_opts *o, struct elector *out, c
 			return r;
 		}
 	}
-	step(le);
+	elector_step(&le->stepper);
 	return 0;
 }
