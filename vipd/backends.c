@@ -6,22 +6,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- parsing ------------------------------------------------------------------------------ */
-
-__attribute__((format(printf, 3, 4))) static int refuse(char *why, size_t why_len, const char *fmt,
-							...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 /* Node names are DNS subdomains: lowercase letters, digits, '-' and '.'. Anything else would
  * also break the logfmt lines the name is written into. */
@@ -47,39 +36,42 @@ static const char *shown(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-static int parse_name(const json_t *node, struct backend_node *out, char *why, size_t why_len)
+static int parse_name(const json_t *node, struct backend_node *out, struct nl_error *err)
 {
 	if (!json_is_object(node))
-		return refuse(why, why_len, "node: not a JSON object");
+		return nl_error_set(err, EINVAL, "node: not a JSON object");
 	const json_t *meta = json_object_get(node, "metadata");
 	const json_t *name = json_object_get(meta, "name");
 	char b[72];
 	if (!json_is_string(name))
-		return refuse(why, why_len, "node: metadata.name: missing or not a string");
+		return nl_error_set(err, EINVAL, "node: metadata.name: missing or not a string");
 	if (!valid_name(json_string_value(name), json_string_length(name)))
-		return refuse(why, why_len, "node: metadata.name \"%s\": not a valid node name",
-			      shown(json_string_value(name), b, sizeof(b)));
+		return nl_error_set(err, EINVAL,
+				    "node: metadata.name \"%s\": not a valid node name",
+				    shown(json_string_value(name), b, sizeof(b)));
 	memcpy(out->name, json_string_value(name), json_string_length(name) + 1);
 	return 0;
 }
 
-static int parse_labels(const json_t *node, struct backend_node *out, char *why, size_t why_len)
+static int parse_labels(const json_t *node, struct backend_node *out, struct nl_error *err)
 {
 	const json_t *labels = json_object_get(json_object_get(node, "metadata"), "labels");
 	if (labels && !json_is_null(labels) && !json_is_object(labels))
-		return refuse(why, why_len, "node %s: metadata.labels: not an object", out->name);
+		return nl_error_set(err, EINVAL, "node %s: metadata.labels: not an object",
+				    out->name);
 	out->control_plane = json_object_get(labels, BACKEND_CONTROL_PLANE_LABEL) != NULL;
 	return 0;
 }
 
-static int parse_ready(const json_t *status, struct backend_node *out, char *why, size_t why_len)
+static int parse_ready(const json_t *status, struct backend_node *out, struct nl_error *err)
 {
 	const json_t *conds = json_object_get(status, "conditions");
 	out->ready = false;
 	if (!conds || json_is_null(conds))
 		return 0; /* the kubelet has not reported yet */
 	if (!json_is_array(conds))
-		return refuse(why, why_len, "node %s: status.conditions: not an array", out->name);
+		return nl_error_set(err, EINVAL, "node %s: status.conditions: not an array",
+				    out->name);
 	size_t i;
 	const json_t *c;
 	char b[72];
@@ -87,21 +79,23 @@ static int parse_ready(const json_t *status, struct backend_node *out, char *why
 	{
 		const json_t *type = json_object_get(c, "type");
 		if (!json_is_string(type))
-			return refuse(why, why_len, "node %s: status.conditions[%zu].type: missing",
-				      out->name, i);
+			return nl_error_set(err, EINVAL,
+					    "node %s: status.conditions[%zu].type: missing",
+					    out->name, i);
 		if (strcmp(json_string_value(type), "Ready"))
 			continue;
 		const json_t *st = json_object_get(c, "status");
 		if (!json_is_string(st))
-			return refuse(why, why_len,
-				      "node %s: status.conditions[%zu] (Ready).status: missing",
-				      out->name, i);
+			return nl_error_set(
+			    err, EINVAL, "node %s: status.conditions[%zu] (Ready).status: missing",
+			    out->name, i);
 		const char *v = json_string_value(st);
 		if (strcmp(v, "True") && strcmp(v, "False") && strcmp(v, "Unknown"))
-			return refuse(why, why_len,
-				      "node %s: status.conditions[%zu] (Ready).status \"%s\": want "
-				      "True, False or Unknown",
-				      out->name, i, shown(v, b, sizeof(b)));
+			return nl_error_set(
+			    err, EINVAL,
+			    "node %s: status.conditions[%zu] (Ready).status \"%s\": want "
+			    "True, False or Unknown",
+			    out->name, i, shown(v, b, sizeof(b)));
 		out->ready = !strcmp(v, "True");
 	}
 	return 0;
@@ -121,12 +115,13 @@ static int parse_ip(const char *text, union ipvs_addr *a)
 
 /* The first InternalIP of the VIP's family (a dual-stack node lists one of each). Every
  * InternalIP must be an address. */
-static int parse_address(const json_t *status, int af, struct backend_node *out, char *why,
-			 size_t why_len)
+static int parse_address(const json_t *status, int af, struct backend_node *out,
+			 struct nl_error *err)
 {
 	const json_t *addrs = json_object_get(status, "addresses");
 	if (addrs && !json_is_null(addrs) && !json_is_array(addrs))
-		return refuse(why, why_len, "node %s: status.addresses: not an array", out->name);
+		return nl_error_set(err, EINVAL, "node %s: status.addresses: not an array",
+				    out->name);
 	size_t i;
 	const json_t *a;
 	char b[72];
@@ -136,16 +131,16 @@ static int parse_address(const json_t *status, int af, struct backend_node *out,
 		const json_t *type = json_object_get(a, "type");
 		const json_t *addr = json_object_get(a, "address");
 		if (!json_is_string(type) || !json_is_string(addr))
-			return refuse(why, why_len,
-				      "node %s: status.addresses[%zu]: type or address missing",
-				      out->name, i);
+			return nl_error_set(
+			    err, EINVAL, "node %s: status.addresses[%zu]: type or address missing",
+			    out->name, i);
 		if (strcmp(json_string_value(type), "InternalIP"))
 			continue;
 		union ipvs_addr ip;
 		int fam = parse_ip(json_string_value(addr), &ip);
 		if (fam < 0)
-			return refuse(
-			    why, why_len,
+			return nl_error_set(
+			    err, EINVAL,
 			    "node %s: status.addresses[%zu] (InternalIP) \"%s\": not an IP "
 			    "address",
 			    out->name, i, shown(json_string_value(addr), b, sizeof(b)));
@@ -156,24 +151,22 @@ static int parse_address(const json_t *status, int af, struct backend_node *out,
 		}
 	}
 	if (!out->af)
-		return refuse(why, why_len, "node %s: no %s InternalIP in status.addresses",
-			      out->name, af == AF_INET6 ? "IPv6" : "IPv4");
+		return nl_error_set(err, EINVAL, "node %s: no %s InternalIP in status.addresses",
+				    out->name, af == AF_INET6 ? "IPv6" : "IPv4");
 	return 0;
 }
 
-int backend_node_parse(const json_t *node, int af, struct backend_node *out, char *why,
-		       size_t why_len)
+int backend_node_parse(const json_t *node, int af, struct backend_node *out, struct nl_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	int r = parse_name(node, out, why, why_len);
+	int r = parse_name(node, out, err);
 	if (r < 0)
 		return r;
 	const json_t *status = json_object_get(node, "status");
 	if (status && !json_is_null(status) && !json_is_object(status))
-		return refuse(why, why_len, "node %s: status: not an object", out->name);
-	if ((r = parse_labels(node, out, why, why_len)) < 0 ||
-	    (r = parse_ready(status, out, why, why_len)) < 0 ||
-	    (r = parse_address(status, af, out, why, why_len)) < 0)
+		return nl_error_set(err, EINVAL, "node %s: status: not an object", out->name);
+	if ((r = parse_labels(node, out, err)) < 0 || (r = parse_ready(status, out, err)) < 0 ||
+	    (r = parse_address(status, af, out, err)) < 0)
 		return r;
 	return 0;
 }
@@ -339,8 +332,7 @@ static unsigned upsert(struct backends *t, const struct backend_node *n)
 static unsigned reject(struct backends *t, const json_t *node, const char *why)
 {
 	struct backend_node id;
-	char ignore[8];
-	bool named = parse_name(node, &id, ignore, sizeof(ignore)) == 0;
+	bool named = parse_name(node, &id, NULL) == 0;
 	report_ignored(t, named ? id.name : "", why);
 	struct backend *b = named ? find(t, id.name) : NULL;
 	if (!b)
@@ -353,18 +345,18 @@ static unsigned reject(struct backends *t, const json_t *node, const char *why)
 static unsigned apply_node(struct backends *t, const json_t *node)
 {
 	struct backend_node n;
-	char why[BACKENDS_WHY_MAX];
-	if (backend_node_parse(node, t->af, &n, why, sizeof(why)) < 0)
-		return reject(t, node, why);
+	struct nl_error err;
+	if (backend_node_parse(node, t->af, &n, &err) < 0)
+		return reject(t, node, err.msg);
 	return upsert(t, &n);
 }
 
 static unsigned delete_node(struct backends *t, const json_t *node)
 {
 	struct backend_node id;
-	char why[BACKENDS_WHY_MAX];
-	if (parse_name(node, &id, why, sizeof(why)) < 0) {
-		report_ignored(t, "", why);
+	struct nl_error err;
+	if (parse_name(node, &id, &err) < 0) {
+		report_ignored(t, "", err.msg);
 		return 0;
 	}
 	struct backend *b = find(t, id.name);

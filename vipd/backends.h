@@ -45,6 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
 #include "ipvs.h"
 #include "kc_stream.h"
 
@@ -95,10 +96,9 @@ struct backends {
 void backends_init(struct backends *t, int af, uint16_t port, uint32_t fwd,
 		   const struct backends_hooks *hooks);
 
-/* Parses a Node object. 0, or -EINVAL with one line in `why` naming the field and value (and
+/* Parses a Node object. 0, or -EINVAL with one line in `err` naming the field and value (and
  * the node, when its name could be read). */
-int backend_node_parse(const json_t *node, int af, struct backend_node *out, char *why,
-		       size_t why_len);
+int backend_node_parse(const json_t *node, int af, struct backend_node *out, struct nl_error *err);
 
 /* LIST: the table becomes exactly these nodes (`items` a JSON array; health is kept for
  * backends that stay the same). Returns the number of service changes reported. */

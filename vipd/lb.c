@@ -10,6 +10,7 @@
 #include "lb.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 /* A check's timeout: 90% of the interval, but at least this (a fresh connection's TLS handshake
  * on a loaded machine), so a slow first handshake is not taken for a dead apiserver. */
 #define LB_CHECK_MIN_TIMEOUT_MS 2000
+#define LB_RETRY_MS		2000 /* after a failed IPVS call or check client */
 
 /* One backend's health check: GET /livez every interval on its own client. */
 struct lb_check {
@@ -59,7 +61,8 @@ struct lb {
 	bool checks_dirty; /* the table changed: start or stop checks */
 	bool svc_dirty;	   /* the service's backends changed: reconcile */
 	struct loop_timer resync;
-	struct loop_timer watch_timer;	     /* starts the node watch */
+	struct loop_timer retry;       /* after a failure: sync again, never in a tight loop */
+	struct loop_timer watch_timer; /* starts the node watch */
 	uint32_t ignored[LB_IGNORED_MEMORY]; /* hashes of ignored-node messages already logged */
 	size_t n_ignored;
 };
@@ -119,6 +122,20 @@ static void update_counts(struct lb *lb)
 	lb->m->backends_healthy = healthy;
 }
 
+static void on_retry(struct loop *l, void *arg)
+{
+	(void)l;
+	struct lb *lb = arg;
+	lb->checks_dirty = true;
+	lb->svc_dirty = true;
+}
+
+static void retry_later(struct lb *lb)
+{
+	if (!lb->retry.armed)
+		loop_timer_arm_in(lb->loop, &lb->retry, LB_RETRY_MS, on_retry, lb);
+}
+
 /* ---- the service -------------------------------------------------------------------------- */
 
 static uint32_t fwd_flag(enum mgr_fwd_method m)
@@ -163,7 +180,7 @@ static void log_reconciled(struct lb *lb, size_t n, const struct ipvs_reconcile_
 }
 
 /* Makes the service exist with exactly the desired backends. Failures are logged and retried
- * at the next change or resync. */
+ * LB_RETRY_MS later. */
 static void sync_service(struct lb *lb)
 {
 	struct nl_error err;
@@ -173,7 +190,7 @@ static void sync_service(struct lb *lb)
 	int r = ipvs_service_add(&lb->ipvs, &lb->svc, IPVS_IDEMPOTENT, &err);
 	if (r < 0) {
 		log_error(lb->lg, "ipvs service add failed", "error=\"%s\"", err.msg);
-		lb->svc_dirty = true;
+		retry_later(lb);
 		return;
 	}
 	size_t n = backends_desired(&lb->table, want, BACKENDS_MAX);
@@ -181,7 +198,7 @@ static void sync_service(struct lb *lb)
 	log_reconciled(lb, n, &res);
 	if (r < 0) {
 		log_error(lb->lg, "ipvs reconcile failed", "error=\"%s\"", err.msg);
-		lb->svc_dirty = true;
+		retry_later(lb);
 	}
 }
 
@@ -244,6 +261,18 @@ static int str_dup(char **dst, const char *src)
 	return *dst ? 0 : -ENOMEM;
 }
 
+__attribute__((format(printf, 2, 3))) static int str_printf(char **dst, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(dst, fmt, ap);
+	va_end(ap);
+	if (n >= 0)
+		return 0;
+	*dst = NULL;
+	return -ENOMEM;
+}
+
 /* The daemon's CA and credentials, pointed at the backend's address and asking for the name
  * its certificate carries. */
 static int check_config(struct kc_config *dst, const struct kc_config *src,
@@ -252,31 +281,31 @@ static int check_config(struct kc_config *dst, const struct kc_config *src,
 	memset(dst, 0, sizeof(*dst));
 	dst->insecure = src->insecure;
 	bool v6 = n->af == AF_INET6;
-	int r =
-	    asprintf(&dst->server, v6 ? "https://[%s]:%u" : "https://%s:%u", n->addr_text, port) < 0
-		? -ENOMEM
-		: 0;
-	if (r < 0)
-		dst->server = NULL;
-	if (r == 0 && asprintf(&dst->source, "health check of node %s", n->name) < 0) {
-		dst->source = NULL;
-		r = -ENOMEM;
-	}
-	if (r == 0)
-		r = str_dup(&dst->tls_server_name, LB_CHECK_TLS_NAME);
-	if (r == 0 && (r = blob_dup(&dst->ca, &src->ca)) == 0 &&
-	    (r = blob_dup(&dst->cert, &src->cert)) == 0 &&
-	    (r = blob_dup(&dst->key, &src->key)) == 0 &&
-	    (r = str_dup(&dst->token, src->token)) == 0)
-		r = str_dup(&dst->token_file, src->token_file);
-	if (r < 0)
+	int r;
+	if ((r = str_printf(&dst->server, "https://%s%s%s:%u", v6 ? "[" : "", n->addr_text,
+			    v6 ? "]" : "", port)) < 0 ||
+	    (r = str_printf(&dst->source, "health check of node %s", n->name)) < 0 ||
+	    (r = str_dup(&dst->tls_server_name, LB_CHECK_TLS_NAME)) < 0 ||
+	    (r = blob_dup(&dst->ca, &src->ca)) < 0 || (r = blob_dup(&dst->cert, &src->cert)) < 0 ||
+	    (r = blob_dup(&dst->key, &src->key)) < 0 ||
+	    (r = str_dup(&dst->token, src->token)) < 0 ||
+	    (r = str_dup(&dst->token_file, src->token_file)) < 0)
 		kc_config_free(dst);
 	return r;
 }
 
-static void check_result(struct lb_check *c, bool ok, const char *detail)
+/* A reason goes into `reason="..."` of a log line: no double quote or backslash in it. */
+static void plain_quotes(char *s)
+{
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\')
+			*s = '\'';
+}
+
+static void check_result(struct lb_check *c, bool ok, char *detail)
 {
 	struct lb *lb = c->lb;
+	plain_quotes(detail);
 	if (!ok) {
 		lb->m->backend_check_failures++;
 		log_debug(lb->lg, "backend health check failed", "node=%s address=%s detail=\"%s\"",
@@ -300,7 +329,11 @@ static void check_done(void *arg, const struct kc_result *res)
 	char buf[320];
 	c->call = NULL;
 	bool ok = res->err.kind == KC_OK && res->code == 200;
-	check_result(c, ok, ok ? "" : kc_error_str(&res->err, buf, sizeof(buf)));
+	if (ok)
+		buf[0] = '\0';
+	else
+		kc_error_str(&res->err, buf, sizeof(buf));
+	check_result(c, ok, buf);
 }
 
 static int64_t check_timeout_ms(const struct lb *lb)
@@ -322,7 +355,8 @@ static void check_tick(struct loop *l, void *arg)
 	if (c->call) {
 		kc_call_cancel(c->kc, c->call);
 		c->call = NULL;
-		check_result(c, false, "no answer within the timeout");
+		char why[] = "no answer within the timeout";
+		check_result(c, false, why);
 	}
 	struct kc_request req = {.method = "GET",
 				 .path = LB_CHECK_PATH,
@@ -331,8 +365,10 @@ static void check_tick(struct loop *l, void *arg)
 				 .data = check_data,
 				 .arg = c};
 	c->call_started_ms = now;
-	if (kc_call_start(c->kc, &req, &c->call) < 0)
-		check_result(c, false, "request could not start");
+	if (kc_call_start(c->kc, &req, &c->call) < 0) {
+		char why[] = "the request could not start";
+		check_result(c, false, why);
+	}
 }
 
 static void check_free(struct lb_check *c)
@@ -411,7 +447,7 @@ static void sync_checks(struct lb *lb)
 		if (!backend_is_candidate(b) || check_exists(lb, b))
 			continue;
 		if (check_new(lb, b, &c) < 0)
-			lb->checks_dirty = true; /* try again next pass */
+			retry_later(lb);
 		else
 			lb->checks[lb->n_checks++] = c;
 	}
@@ -543,6 +579,7 @@ void lb_close(struct lb *lb)
 	if (lb->leading)
 		delete_service(lb, "stopping");
 	loop_timer_disarm(lb->loop, &lb->resync);
+	loop_timer_disarm(lb->loop, &lb->retry);
 	loop_timer_disarm(lb->loop, &lb->watch_timer);
 	kc_watch_stop(lb->watch);
 	for (size_t i = 0; i < lb->n_checks; i++)

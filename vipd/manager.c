@@ -137,6 +137,39 @@ void manager_released(struct manager *mg)
 	loop_timer_arm_in(mg->loop, &mg->rejoin_timer, 0, after_release, mg);
 }
 
+/* ---- the interface ----------------------------------------------------------------------- */
+
+static void on_link_down_too_long(struct loop *l, void *arg)
+{
+	(void)l;
+	struct manager *mg = arg;
+	if (mg->link_up)
+		return;
+	log_error(&mg->lg, "interface down longer than vip_loseleadership_timeout_seconds",
+		  "interface=%s timeout_s=%u", mg->link.name, mg->cfg.lose_leadership_timeout_s);
+	manager_resign(mg, MGR_OUT_LINK, "interface down");
+}
+
+/* vip_loseleadership: an interface down for longer than the timeout gives the lease up; when
+ * it comes back we campaign again. */
+void manager_link_changed(struct manager *mg)
+{
+	if (!mg->cfg.lose_leadership)
+		return;
+	if (!mg->link_up) {
+		loop_timer_arm_in(mg->loop, &mg->link_timer,
+				  (int64_t)mg->cfg.lose_leadership_timeout_s * 1000,
+				  on_link_down_too_long, mg);
+		return;
+	}
+	loop_timer_disarm(mg->loop, &mg->link_timer);
+	if (mg->out & MGR_OUT_LINK) {
+		mg->out &= ~(unsigned)MGR_OUT_LINK;
+		log_info(&mg->lg, "interface up again; rejoining", "interface=%s", mg->link.name);
+		manager_join(mg);
+	}
+}
+
 /* ---- signals ------------------------------------------------------------------------------ */
 
 static void on_stop_deadline(struct loop *l, void *arg)

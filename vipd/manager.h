@@ -86,6 +86,7 @@ struct manager {
 	struct loop_timer duty_timer;
 	struct loop_timer rejoin_timer;
 	struct loop_timer collision_timer;
+	struct loop_timer link_timer;	     /* vip_loseleadership */
 	struct loop_timer admin_probe_timer; /* super-admin fallback: is admin.conf accepted? */
 	struct kc_call *admin_probe;
 
@@ -119,6 +120,8 @@ void manager_duties(struct manager *mg);
 void manager_started_leading(struct manager *mg);
 void manager_stopped_leading(struct manager *mg, const char *reason);
 void manager_released(struct manager *mg);
+/* manager.c: the link went down or came up (mg->link_up already updated). */
+void manager_link_changed(struct manager *mg);
 
 /* manager_net.c */
 int manager_net_open(struct manager *mg);

@@ -57,6 +57,7 @@ static void on_monitor_event(const struct nl_event *ev, void *data)
 		mg->link_down_since_ms = mg->link_up ? 0 : loop_now_ms(mg->loop);
 		log_warn(&mg->lg, mg->link_up ? "interface up" : "interface down", "interface=%s",
 			 mg->link.name);
+		manager_link_changed(mg);
 		break;
 	case NL_EVENT_RESYNC: {
 		/* Notifications were lost: ask the kernel what is true now. */

@@ -61,9 +61,9 @@ static void run(const json_t *j, int af)
 	struct backends t;
 	backends_init(&t, af, 6443, IP_VS_CONN_F_MASQ, NULL);
 	struct backend_node n;
-	char why[BACKENDS_WHY_MAX];
+	struct nl_error err;
 	if (!json_is_array(j)) {
-		backend_node_parse(j, af, &n, why, sizeof(why));
+		backend_node_parse(j, af, &n, &err);
 		one_node(&t, j, 1);
 		return;
 	}

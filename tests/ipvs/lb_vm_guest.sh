@@ -13,8 +13,9 @@
 # /livez stops answering (its namespace drops every packet) leaves the service and the
 # conntrack entries of clients through the VIP to it are flushed (others stay), counted in the
 # metrics; it comes back when it answers again; node status and deletion made through the API
-# move the service; SIGTERM deletes the service. Then how late this kernel removes an address
-# whose valid_lft ran out. Prints RESULT lines.
+# move the service; SIGTERM deletes the service; with ip_vs unloaded, vipd logs it once, says so
+# in its metrics and /readyz, and still holds the VIP. Then how late this kernel removes an
+# address whose valid_lft ran out. Prints RESULT lines.
 #
 # Usage: lb_vm_guest.sh APISERVER_URL LIFETIME_MAX_MS
 set -euo pipefail
@@ -23,13 +24,14 @@ VIP=10.99.0.1
 LB_PORT=7443
 APISERVER=$1        # https://ADDR:PORT, reached through eth0
 LIFETIME_MAX_MS=$2 # MGR_KERNEL_LIFETIME_GRANULARITY_MS
+VIPD_LOG=/tmp/vipd.log
 T0=$EPOCHREALTIME
 
 elapsed() { echo "$EPOCHREALTIME - ${1:-$T0}" | bc; }
 step() { printf -- '-- [%6.1fs] %s\n' "$(elapsed)" "$*"; }
 dump() {
 	echo "==== vipd log (last 60 lines) ===="
-	grep -v "VIP lifetime extended" /tmp/vipd.log 2>/dev/null | tail -n 60 || true
+	grep -v "VIP lifetime extended" "$VIPD_LOG" 2>/dev/null | tail -n 60 || true
 	echo "==== ipvsadm -Ln ===="
 	ipvsadm -Ln 2>&1 || true
 }
@@ -98,7 +100,7 @@ dests_are() { # ADDR… — exactly these backends, masqueraded, at port 6443
 }
 service_exists() { [[ $(ipvsadm -Ln) == *"TCP  $VIP:$LB_PORT"* ]]; }
 metric() { wget -qO- http://127.0.0.1:2112/metrics | awk -v m="$1" '$1 == m { print $2 }'; }
-logged() { grep -q "$1" /tmp/vipd.log; }
+logged() { grep -q "$1" "$VIPD_LOG"; }
 # Conntrack entries of clients through the VIP to backend ADDR.
 ct_through_vip() {
 	conntrack -L -p tcp --orig-dst "$VIP" --reply-src "$1" 2>/dev/null | grep -c "dport=$LB_PORT " || true
@@ -129,7 +131,7 @@ start_vipd() {
 		k8s_config_file=$F/admin.conf vipd_health_gate=false prometheus_server=127.0.0.1:2112 \
 		lb_enable=true lb_port=$LB_PORT lb_fwdmethod=masquerade backend_health_check_interval=1 \
 		vip_loglevel=debug \
-		$F/vipd manager >/tmp/vipd.log 2>&1 &
+		$F/vipd manager >"$VIPD_LOG" 2>&1 &
 	VIPD_PID=$!
 }
 
@@ -236,6 +238,26 @@ phase_stop() {
 	step "SIGTERM: vipd exited 0 and deleted the service"
 }
 
+# kube-vip crash-loops without ip_vs (#1448); vipd must say so once and keep the VIP working.
+phase_no_ipvs() {
+	rmmod ip_vs_rr ip_vs || fail "cannot unload ip_vs"
+	VIPD_LOG=/tmp/vipd-no-ipvs.log
+	start_vipd
+	retry 60 eval '[[ $(ip -o addr show dev vip0) == *" $VIP/32 "* ]]' ||
+		fail "without ip_vs, vipd did not put the VIP on vip0"
+	local n
+	n=$(grep -c 'level=warn msg="ip_vs is not in this kernel: load balancing is off; the VIP keeps working"' "$VIPD_LOG" || true)
+	[ "$n" = 1 ] || fail "the 'ip_vs is not in this kernel' line was logged $n times, want once"
+	[ "$(metric vipd_ipvs_available)" = 0 ] || fail "vipd_ipvs_available is not 0 without ip_vs"
+	local ready
+	ready=$(curl -s --max-time 5 http://127.0.0.1:2112/readyz)
+	[[ $ready == *"no ip_vs"* ]] || fail "without ip_vs /readyz says \"$ready\""
+	grep -Eq 'msg="(load balancer on|backend|node|ipvs)' "$VIPD_LOG" && fail "without ip_vs the load balancer still did something"
+	kill -TERM "$VIPD_PID"
+	wait "$VIPD_PID" || fail "vipd without ip_vs exited $? after SIGTERM"
+	step "without ip_vs: one warning, vipd_ipvs_available 0, /readyz says why, the VIP was up"
+}
+
 # --- the kernel's address lifetime -------------------------------------------------------------
 # Whether ADDR (IPv4 or IPv6) is on this machine, read from /proc without forking.
 addr_present() {
@@ -296,7 +318,8 @@ phase_clients
 phase_unhealthy
 phase_api_events
 phase_stop
+phase_no_ipvs
 phase_lifetime
 echo "==== vipd's load-balancer lines ===="
-grep -E 'backend|ipvs|load balancer|node ignored|conntrack|level=(warn|error)' /tmp/vipd.log | grep -v 'msg="backend health check failed"' || true
+grep -E 'backend|ipvs|load balancer|node ignored|conntrack|level=(warn|error)' /tmp/vipd.log /tmp/vipd-no-ipvs.log | grep -v 'msg="backend health check failed"' || true
 echo "lb_vm: all checks passed"

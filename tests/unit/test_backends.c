@@ -136,8 +136,8 @@ Test(node_parse, kubeadm_control_plane_node)
 {
 	json_t *j = load(KUBEADM_NODE);
 	struct backend_node n;
-	char why[BACKENDS_WHY_MAX];
-	cr_assert_eq(backend_node_parse(j, AF_INET, &n, why, sizeof(why)), 0, "%s", why);
+	struct nl_error err;
+	cr_assert_eq(backend_node_parse(j, AF_INET, &n, &err), 0, "%s", err.msg);
 	cr_assert_str_eq(n.name, "cp");
 	cr_assert_str_eq(n.addr_text, "192.0.2.2");
 	cr_assert_eq(n.af, AF_INET);
@@ -145,8 +145,8 @@ Test(node_parse, kubeadm_control_plane_node)
 	cr_assert(n.ready);
 	cr_assert(n.control_plane);
 	/* An IPv6 VIP cannot reach this IPv4-only node. */
-	cr_assert_eq(backend_node_parse(j, AF_INET6, &n, why, sizeof(why)), -EINVAL);
-	cr_assert_str_eq(why, "node cp: no IPv6 InternalIP in status.addresses");
+	cr_assert_eq(backend_node_parse(j, AF_INET6, &n, &err), -EINVAL);
+	cr_assert_str_eq(err.msg, "node cp: no IPv6 InternalIP in status.addresses");
 	json_decref(j);
 }
 
@@ -154,11 +154,11 @@ Test(node_parse, dual_stack_takes_the_vips_family)
 {
 	json_t *j = load(DUAL_STACK_NODE);
 	struct backend_node n;
-	char why[BACKENDS_WHY_MAX];
-	cr_assert_eq(backend_node_parse(j, AF_INET6, &n, why, sizeof(why)), 0, "%s", why);
+	struct nl_error err;
+	cr_assert_eq(backend_node_parse(j, AF_INET6, &n, &err), 0, "%s", err.msg);
 	cr_assert_str_eq(n.addr_text, "2001:db8::3");
 	cr_assert_eq(n.af, AF_INET6);
-	cr_assert_eq(backend_node_parse(j, AF_INET, &n, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(backend_node_parse(j, AF_INET, &n, &err), 0, "%s", err.msg);
 	cr_assert_str_eq(n.addr_text, "192.0.2.3");
 	json_decref(j);
 }
@@ -166,11 +166,11 @@ Test(node_parse, dual_stack_takes_the_vips_family)
 Test(node_parse, readiness_and_role)
 {
 	struct backend_node n;
-	char why[BACKENDS_WHY_MAX];
+	struct nl_error err;
 	const char *states[] = {"True", "False", "Unknown", NULL};
 	for (int i = 0; i < 4; i++) {
 		json_t *j = node("a", "10.0.0.1", states[i], i % 2 == 0);
-		cr_assert_eq(backend_node_parse(j, AF_INET, &n, why, sizeof(why)), 0, "%s", why);
+		cr_assert_eq(backend_node_parse(j, AF_INET, &n, &err), 0, "%s", err.msg);
 		cr_assert_eq(n.ready, i == 0, "Ready=%s", states[i] ? states[i] : "(none)");
 		cr_assert_eq(n.control_plane, i % 2 == 0);
 		json_decref(j);
@@ -219,10 +219,10 @@ Test(node_parse, every_malformed_field_has_a_reason)
 	for (size_t i = 0; i < sizeof(BAD) / sizeof(BAD[0]); i++) {
 		json_t *j = load(BAD[i].json);
 		struct backend_node n;
-		char why[BACKENDS_WHY_MAX] = "";
-		cr_assert_eq(backend_node_parse(j, AF_INET, &n, why, sizeof(why)), -EINVAL, "%s",
-			     BAD[i].json);
-		cr_assert_str_eq(why, BAD[i].why, "for %s", BAD[i].json);
+		struct nl_error err = {0};
+		cr_assert_eq(backend_node_parse(j, AF_INET, &n, &err), -EINVAL, "%s", BAD[i].json);
+		cr_assert_eq(err.err, -EINVAL);
+		cr_assert_str_eq(err.msg, BAD[i].why, "for %s", BAD[i].json);
 		json_decref(j);
 	}
 }
