@@ -107,11 +107,33 @@ static int run_tool(char *const argv[], const char *step, char *err, size_t err_
 	return fail(err, err_len, EIO, "%s: %s", step, last ? last + 1 : buf);
 }
 
+/* Extra names: skopeo copies the image once per name into one OCI layout directory (the blobs
+ * are shared, index.json gets one entry per name) and the archive is that directory as a tar
+ * file, which is all an oci-archive is. */
+static int write_named_archive(const struct oci_image_spec *spec, const char *src,
+			       const char *archive, const char *workdir, char *err, size_t err_len)
+{
+	char named[4096], dest[4400];
+	snprintf(named, sizeof(named), "%s/named", workdir);
+	int rc = 0;
+	const char *name = spec->name;
+	for (size_t i = 0; !rc && name; name = spec->extra_names[i++]) {
+		snprintf(dest, sizeof(dest), "oci:%s:%s", named, name);
+		char *copy[] = {"skopeo", "copy", "--quiet", (char *)src, dest, NULL};
+		rc = run_tool(copy, "skopeo copy (one name into the layout)", err, err_len);
+	}
+	char *tar[] = {"tar",	     "-C",	   named,   "-cf", (char *)archive,
+		       "oci-layout", "index.json", "blobs", NULL};
+	return rc ? rc : run_tool(tar, "tar (the archive)", err, err_len);
+}
+
 int oci_image_build(const struct oci_image_spec *spec, const char *archive, const char *workdir,
 		    char *err, size_t err_len)
 {
 	struct stat st;
 	int rc = oci_image_name_validate(spec->name, err, err_len);
+	for (const char *const *x = spec->extra_names; !rc && x && *x; x++)
+		rc = oci_image_name_validate(*x, err, err_len);
 	if (rc < 0)
 		return rc;
 	if (stat(spec->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -154,5 +176,7 @@ int oci_image_build(const struct oci_image_spec *spec, const char *archive, cons
 	char src[4300];
 	snprintf(src, sizeof(src), "oci:%s", image);
 	copy[3] = src;
+	if (spec->extra_names && spec->extra_names[0])
+		return write_named_archive(spec, src, archive, workdir, err, err_len);
 	return run_tool(copy, "skopeo copy (the archive)", err, err_len);
 }

@@ -22,6 +22,9 @@ struct oci_image_spec {
 	const char *const *entrypoint; /* NULL-terminated; may be NULL */
 	const char *const *cmd;	       /* NULL-terminated; may be NULL */
 	const char *user;	       /* e.g. 65535:65535; may be NULL */
+	/* More names for the same image in the same archive (e.g. localhost/vipd:0.1.0 beside
+	 * localhost/vipd:latest); NULL-terminated; may be NULL. */
+	const char *const *extra_names;
 };
 
 /* Writes the archive to `archive`. `workdir` is an existing scratch directory (its contents
