@@ -19,6 +19,11 @@ for p in prometheus promtool; do
 done
 LEASE_S=5
 declare -A VPID
+# The sanitizer build's settings reach vipd through `env -i` (CI runs this test under ASan).
+SAN_ENV=()
+for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+	[ -n "${!v:-}" ] && SAN_ENV+=("$v=${!v}")
+done
 
 fixture_up --nodes 3
 mapfile -t N < <(nodes)
@@ -34,10 +39,11 @@ next_node() {
 start_vipd() {
 	local n=$1
 	"$CPFIXTURE" exec --dir "$D" --node "$n" -- env -i \
-		PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		PATH=/usr/sbin:/usr/bin:/sbin:/bin "${SAN_ENV[@]}" \
 		vip_interface=eth0 address="$VIP" port=6443 vip_arp=true cp_enable=true \
 		vip_leaderelection=true vip_leasename=plndr-cp-lock vip_leaseduration=$LEASE_S \
 		vip_renewdeadline=3 vip_retryperiod=1 vip_nodename="$n" prometheus_server=:2112 \
+		vip_loseleadership=true vip_loseleadership_timeout_seconds=1 \
 		k8s_config_file=/etc/kubernetes/admin.conf \
 		kubernetes_addr="https://$(addr_of "$(next_node "$n")"):6443" \
 		"$VIPD" manager >>"$WORK/vipd-$n.log" 2>&1 &
@@ -168,6 +174,17 @@ retry 15 grep -q 'msg="stopped leading"' "$WORK/vipd-$OLD.log" || fail "$OLD did
 retry 5 eval '[ "$(vip_holders)" = "$LEADER" ]' || fail "after SIGCONT the holders are [$(vip_holders | xargs)]"
 step "SIGCONT on $OLD after leaseDuration more: it stepped down; $LEADER keeps the VIP"
 
+# --- vip_loseleadership: the leader's interface down for longer than the timeout -----------
+OLD=$LEADER
+on "$OLD" ip link set eth0 down
+retry 10 grep -q 'msg="interface down longer than vip_loseleadership_timeout_seconds"' "$WORK/vipd-$OLD.log" ||
+	fail "$OLD did not give up leadership with its interface down"
+has_vip "$OLD" && fail "VIP still on $OLD after it gave up leadership"
+wait_for_holder "$OLD"
+on "$OLD" ip link set eth0 up
+retry 10 grep -q 'msg="interface up again; rejoining"' "$WORK/vipd-$OLD.log" || fail "$OLD did not rejoin"
+step "eth0 down on $OLD: it gave the lease up after 1 s; VIP on $LEADER after ${MOVE_S}s; $OLD rejoined when eth0 came back"
+
 # --- a real Prometheus scrapes all three ---------------------------------------------------
 targets=$(for n in "${N[@]}"; do printf "'%s:2112'," "$(addr_of "$n")"; done)
 cat >"$WORK/prometheus.yml" <<EOF
@@ -210,4 +227,16 @@ step "vip_watch: $summary"
 echo "$summary" | grep -q ' overlap_samples=0 ' ||
 	fail "the VIP was on two nodes at once: $(grep 'count=[2-9]' "$WORK/watch.log" | head -5)"
 echo "RESULT: vipd manager: no instant with two VIP holders; $summary"
+
+# --- every vipd still running stops cleanly: exit 0, no sanitizer report in any run's log ---
+for n in "${!VPID[@]}"; do
+	kill -TERM "${VPID[$n]}"
+	code=0
+	wait "${VPID[$n]}" || code=$?
+	[ "$code" = 0 ] || fail "vipd on $n exited $code on SIGTERM"
+done
+if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK"/vipd-*.log; then
+	fail "a sanitizer reported an error in a vipd log"
+fi
+step "every vipd exited 0 on SIGTERM; no sanitizer report"
 rc=0
