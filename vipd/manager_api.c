@@ -153,6 +153,13 @@ static void use_config(struct manager *mg, struct kc_config *cfg, const char *pa
 
 static void admin_probe_start(struct loop *l, void *arg);
 
+static void admin_probe_close(struct loop *l, void *arg)
+{
+	(void)l;
+	struct manager *mg = arg;
+	free_client(&mg->pcl, &mg->pc);
+}
+
 static void admin_probe_done(void *arg, const struct kc_result *res)
 {
 	struct manager *mg = arg;
@@ -168,8 +175,10 @@ static void admin_probe_done(void *arg, const struct kc_result *res)
 		use_config(mg, &mg->scfg, mg->cfg.super_admin_kubeconfig);
 	} else if (answered) {
 		use_config(mg, &mg->kcfg, mg->cfg.kubeconfig);
-		free_client(&mg->pcl, &mg->pc);
-		return; /* accepted: no more probing */
+		/* Accepted: no more probing. The probe's client is freed from the loop, not from
+		 * inside its own callback (curl is still walking its queue). */
+		loop_timer_arm_in(mg->loop, &mg->admin_probe_timer, 0, admin_probe_close, mg);
+		return;
 	}
 	loop_timer_arm_in(mg->loop, &mg->admin_probe_timer, ADMIN_PROBE_PERIOD_MS,
 			  admin_probe_start, mg);

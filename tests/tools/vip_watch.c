@@ -181,5 +181,9 @@ int main(int argc, char **argv)
 	       "longest_gap_ms=%.1f\n",
 	       t.samples, t.changes, t.overlap_samples, t.overlap_ms, t.max_holders,
 	       t.longest_gap_ms);
+	fflush(stdout);
+	for (size_t k = 0; k < n; k++)
+		nl_sock_close(&nodes[k].sock);
+	close(self_ns);
 	return 0;
 }
