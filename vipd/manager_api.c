@@ -401,7 +401,10 @@ static int open_health_client(struct manager *mg)
 	char why[512], base[256];
 	const char *url = mg->cfg.health_gate_url, *path = url_path(url);
 	snprintf(base, sizeof(base), "%.*s", (int)(path - url), url);
-	int r = load_kubeconfig(mg, mg->kubeconfig_in_use, &mg->hcfg, false);
+	/* The etcd backend has no kubeconfig of its own in use: the gate reads k8s_config_file. */
+	const char *kubeconfig =
+	    mg->cfg.backend == MGR_BACKEND_ETCD ? mg->cfg.kubeconfig : mg->kubeconfig_in_use;
+	int r = load_kubeconfig(mg, kubeconfig, &mg->hcfg, false);
 	if (r < 0)
 		return r;
 	if ((r = kc_config_override_server(&mg->hcfg, base, why, sizeof(why))) < 0) {
@@ -429,7 +432,7 @@ int manager_api_open(struct manager *mg)
 	int r = mg->cfg.backend == MGR_BACKEND_ETCD ? open_etcd_client(mg) : open_kube_client(mg);
 	if (r < 0)
 		return r;
-	if (mg->cfg.health_gate && mg->cfg.backend == MGR_BACKEND_LEASE)
+	if (mg->cfg.health_gate)
 		r = open_health_client(mg);
 	return r;
 }

@@ -7,8 +7,9 @@
 #
 # Needs: CPFIXTURE (path of the cpfixture program) and UPSTREAM_BUILD (upstream/build.sh), both
 # set by CMake. Exit code 77 = skipped (ctest SKIP_RETURN_CODE), with the reason printed.
-set -Eeuo pipefail
-# A command that fails outside a condition ends the test: say which one, so no failure is silent.
+set -euo pipefail
+# A top-level command that fails outside a condition ends the test: say which (a function call
+# is named by its call), so no failure is silent.
 trap 'echo "ERROR: ${BASH_SOURCE[0]##*/}:$LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 
 skip() {
