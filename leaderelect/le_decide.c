@@ -205,10 +205,10 @@ static bool written_by_another(const struct le_config *cfg, const struct le_stat
 	return true;
 }
 
-unsigned le_observe(const struct le_config *cfg, struct le_state *st, bool exists,
-		    const struct lease_record *rec, const char *rv, int64_t now)
+unsigned le_observe(const struct le_config *cfg, struct le_state *st, enum le_source src,
+		    bool exists, const struct lease_record *rec, const char *rv, int64_t now)
 {
-	if (st->lease != LE_LEASE_UNKNOWN && rv_older(rv, st->rv))
+	if (src == LE_SRC_EVENT && st->lease != LE_LEASE_UNKNOWN && rv_older(rv, st->rv))
 		return 0;
 	unsigned ev = 0;
 	bool was_present = st->lease == LE_LEASE_PRESENT;

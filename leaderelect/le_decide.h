@@ -118,11 +118,18 @@ bool le_is_leader(const struct le_config *cfg, const struct le_state *st, int64_
 /* Applies a decision's step_down. Returns LE_EV_STOPPED (or 0 if not leading). */
 unsigned le_step_down(struct le_state *st);
 
-/* A Lease seen by a GET or a watch event (exists=false: 404 or DELETED). Events older than
- * what we already hold (by resourceVersion, when both are integers as etcd's are) are ignored.
+/* Where an observation comes from. */
+enum le_source {
+	LE_SRC_READ,  /* a GET or LIST: authoritative, applied whatever its resourceVersion */
+	LE_SRC_EVENT, /* a watch event: may arrive after a newer reply, so it is ordered */
+};
+
+/* A Lease seen by a GET/LIST or a watch event (exists=false: 404 or DELETED). Watch events
+ * older than what we already hold (by resourceVersion, when both are integers as etcd's are)
+ * are ignored; reads are never ignored (after an etcd restore versions go backwards).
  * Returns LE_EV_* bits. */
-unsigned le_observe(const struct le_config *cfg, struct le_state *st, bool exists,
-		    const struct lease_record *rec, const char *rv, int64_t now);
+unsigned le_observe(const struct le_config *cfg, struct le_state *st, enum le_source src,
+		    bool exists, const struct lease_record *rec, const char *rv, int64_t now);
 
 /* A write of `w` is being sent: if it names us, its renewTime is ours (a watch event may
  * show it before the reply arrives). */

@@ -112,11 +112,11 @@ static void read_done(void *arg, const struct kc_result *res)
 			r = LE_RES_ERROR;
 		} else {
 			keep_object(le, res->body);
-			ev |= le_observe(&le->cfg, &le->st, true, &rec, rv, now);
+			ev |= le_observe(&le->cfg, &le->st, LE_SRC_READ, true, &rec, rv, now);
 		}
 	} else if (r == LE_RES_NOT_FOUND) {
 		keep_object(le, NULL);
-		ev |= le_observe(&le->cfg, &le->st, false, NULL, NULL, now);
+		ev |= le_observe(&le->cfg, &le->st, LE_SRC_READ, false, NULL, NULL, now);
 	} else {
 		le->stats.errors++;
 		kc_client_log(le->kc, KC_LOG_WARN, "reading the Lease failed",
@@ -266,7 +266,7 @@ static bool is_our_lease(const struct lease_elector *le, const json_t *obj)
 	return json_is_string(name) && !strcmp(json_string_value(name), le->cfg.name);
 }
 
-static void observe_object(struct lease_elector *le, bool exists, json_t *obj,
+static void observe_object(struct lease_elector *le, enum le_source src, bool exists, json_t *obj,
 			   const char *rv_fallback)
 {
 	int64_t now = clock_boot_ns();
@@ -281,14 +281,14 @@ static void observe_object(struct lease_elector *le, bool exists, json_t *obj,
 				      "lease=%s/%s error=\"%s\"", le->cfg.ns, le->cfg.name, why);
 			return;
 		}
-		ev = le_observe(&le->cfg, &le->st, true, &rec, rv, now);
+		ev = le_observe(&le->cfg, &le->st, src, true, &rec, rv, now);
 		if (!strcmp(le->st.rv, rv))
 			keep_object(le, obj);
 	} else {
 		const json_t *v =
 		    json_object_get(json_object_get(obj, "metadata"), "resourceVersion");
 		const char *rv = json_is_string(v) ? json_string_value(v) : rv_fallback;
-		ev = le_observe(&le->cfg, &le->st, false, NULL, rv, now);
+		ev = le_observe(&le->cfg, &le->st, src, false, NULL, rv, now);
 		if (le->st.lease == LE_LEASE_ABSENT)
 			keep_object(le, NULL);
 	}
@@ -304,11 +304,11 @@ static void on_list(void *arg, json_t *items, const char *rv)
 	json_array_foreach(items, i, it)
 	{
 		if (is_our_lease(le, it)) {
-			observe_object(le, true, it, rv);
+			observe_object(le, LE_SRC_READ, true, it, rv);
 			return;
 		}
 	}
-	observe_object(le, false, NULL, rv);
+	observe_object(le, LE_SRC_READ, false, NULL, rv);
 }
 
 static void on_event(void *arg, enum kc_event_type type, json_t *obj)
@@ -317,7 +317,7 @@ static void on_event(void *arg, enum kc_event_type type, json_t *obj)
 	if (!is_our_lease(le, obj))
 		return;
 	le->stats.watch_events++;
-	observe_object(le, type != KC_EV_DELETED, obj, NULL);
+	observe_object(le, LE_SRC_EVENT, type != KC_EV_DELETED, obj, NULL);
 }
 
 static void on_state(void *arg, bool live)

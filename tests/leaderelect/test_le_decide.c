@@ -221,18 +221,18 @@ Test(le_decide, a_watch_event_never_shortens_the_wait)
 	le_state_init(&st);
 	st.watching = true;
 	struct lease_record b = held_by("b", 5, 0);
-	unsigned ev = le_observe(&cfg, &st, true, &b, "10", S(0));
+	unsigned ev = le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, "10", S(0));
 	cr_assert(ev & LE_EV_NEW_LEADER);
 	/* The same record again (a relist, a bookmark-driven re-read): the clock keeps running. */
-	ev = le_observe(&cfg, &st, true, &b, "10", S(3));
+	ev = le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, "10", S(3));
 	cr_assert_eq(ev, 0);
 	cr_assert_eq(st.observed_at, S(0));
 	/* A metadata-only change (new resourceVersion, same spec) does not reset it either. */
-	le_observe(&cfg, &st, true, &b, "11", S(3.5));
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, "11", S(3.5));
 	cr_assert_eq(st.observed_at, S(0));
 	/* A renewal restarts it. */
 	b.renew_us += 1000000;
-	le_observe(&cfg, &st, true, &b, "12", S(4));
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, "12", S(4));
 	cr_assert_eq(st.observed_at, S(4));
 	struct le_decision d;
 	le_decide(&cfg, &st, S(8.9), WALL, &d);
@@ -249,7 +249,7 @@ Test(le_decide, older_events_are_ignored)
 	/* We acquired (reply rv 20); the watch then delivers the release that preceded it. */
 	le_write_done(&cfg, &st, LE_ACT_ACQUIRE, &a, LE_RES_OK, "20", S(1), S(1.01));
 	cr_assert(st.leading);
-	unsigned ev = le_observe(&cfg, &st, true, &none, "19", S(1.02));
+	unsigned ev = le_observe(&cfg, &st, LE_SRC_EVENT, true, &none, "19", S(1.02));
 	cr_assert_eq(ev, 0);
 	cr_assert(st.leading);
 	cr_assert_str_eq(st.observed.holder, "a");
@@ -264,7 +264,7 @@ Test(le_decide, leader_stops_at_once_when_another_holder_appears)
 	struct lease_record a = held_by("a", 5, 1), c = held_by("c", 5, 2);
 	le_write_done(&cfg, &st, LE_ACT_ACQUIRE, &a, LE_RES_OK, "20", S(1), S(1));
 	cr_assert(le_is_leader(&cfg, &st, S(1.5)));
-	unsigned ev = le_observe(&cfg, &st, true, &c, "21", S(1.5));
+	unsigned ev = le_observe(&cfg, &st, LE_SRC_EVENT, true, &c, "21", S(1.5));
 	cr_assert(ev & LE_EV_STOPPED);
 	cr_assert(ev & LE_EV_NEW_LEADER);
 	cr_assert_not(le_is_leader(&cfg, &st, S(1.5)));
@@ -282,7 +282,7 @@ Test(le_decide, lease_deleted_under_the_leader)
 	le_state_init(&st);
 	struct lease_record a = held_by("a", 5, 1);
 	le_write_done(&cfg, &st, LE_ACT_CREATE, &a, LE_RES_OK, "5", S(0), S(0));
-	unsigned ev = le_observe(&cfg, &st, false, NULL, "6", S(0.5));
+	unsigned ev = le_observe(&cfg, &st, LE_SRC_EVENT, false, NULL, "6", S(0.5));
 	cr_assert(ev & LE_EV_STOPPED);
 	struct le_decision d;
 	le_decide(&cfg, &st, S(0.5), WALL, &d);
@@ -422,7 +422,8 @@ static void broadcast(struct fake_server *s, struct sim_node *nodes, size_t n, i
 	snprintf(rv, sizeof(rv), "%lu", s->rv);
 	for (size_t i = 0; i < n; i++)
 		if (!nodes[i].dead && !nodes[i].cut && nodes[i].st.watching)
-			le_observe(&nodes[i].cfg, &nodes[i].st, s->exists, &s->rec, rv, t);
+			le_observe(&nodes[i].cfg, &nodes[i].st, LE_SRC_EVENT, s->exists, &s->rec,
+				   rv, t);
 }
 
 /* Runs `n` electors for `secs` seconds in 10 ms steps; `event(t)` may kill or cut nodes.
@@ -452,7 +453,8 @@ static int64_t simulate(struct sim_node *nodes, size_t n, double secs,
 					le_read_done(&nd->cfg, &nd->st, LE_RES_ERROR, t);
 					break;
 				}
-				le_observe(&nd->cfg, &nd->st, srv.exists, &srv.rec, rv, t);
+				le_observe(&nd->cfg, &nd->st, LE_SRC_READ, srv.exists, &srv.rec, rv,
+					   t);
 				le_read_done(&nd->cfg, &nd->st,
 					     srv.exists ? LE_RES_OK : LE_RES_NOT_FOUND, t);
 				break;
@@ -573,16 +575,37 @@ Test(le_decide, identity_collision_steps_down)
 	struct lease_record renewal = mine;
 	renewal.renew_us = 222;
 	le_write_started(&cfg, &st, &renewal);
-	cr_assert_eq(le_observe(&cfg, &st, true, &renewal, "6", S(1)) & LE_EV_COLLISION, 0);
+	cr_assert_eq(
+	    le_observe(&cfg, &st, LE_SRC_EVENT, true, &renewal, "6", S(1)) & LE_EV_COLLISION, 0);
 	cr_assert(st.leading);
 	/* Someone else's record under our name. */
 	struct lease_record theirs = mine;
 	theirs.renew_us = 999;
-	unsigned ev = le_observe(&cfg, &st, true, &theirs, "7", S(1.5));
+	unsigned ev = le_observe(&cfg, &st, LE_SRC_EVENT, true, &theirs, "7", S(1.5));
 	cr_assert(ev & LE_EV_COLLISION);
 	cr_assert(ev & LE_EV_STOPPED);
 	cr_assert_not(st.leading);
 	/* Not leading: a record naming us is no collision. */
 	theirs.renew_us = 1000;
-	cr_assert_eq(le_observe(&cfg, &st, true, &theirs, "8", S(2)) & LE_EV_COLLISION, 0);
+	cr_assert_eq(
+	    le_observe(&cfg, &st, LE_SRC_EVENT, true, &theirs, "8", S(2)) & LE_EV_COLLISION, 0);
+}
+
+/* After an etcd restore resourceVersions go backwards: a GET or LIST is the truth whatever its
+ * resourceVersion; only watch events are ordered. */
+Test(le_decide, authoritative_reads_are_not_ordered)
+{
+	struct le_config cfg = cfg_for("a");
+	struct le_state st;
+	le_state_init(&st);
+	st.watching = true;
+	struct lease_record b = held_by("b", 5, 1), c = held_by("c", 5, 2);
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, "1000", S(0));
+	unsigned ev = le_observe(&cfg, &st, LE_SRC_READ, true, &c, "50", S(1));
+	cr_assert(ev & LE_EV_NEW_LEADER);
+	cr_assert_str_eq(st.observed.holder, "c");
+	cr_assert_str_eq(st.rv, "50");
+	ev = le_observe(&cfg, &st, LE_SRC_READ, false, NULL, "40", S(2));
+	cr_assert_eq(st.lease, LE_LEASE_ABSENT);
+	cr_assert_str_eq(st.rv, "40");
 }
