@@ -237,6 +237,7 @@ unsigned le_observe(const struct le_config *cfg, struct le_state *st, enum le_so
 		if (rv && strlen(rv) < LEASE_RV_MAX)
 			strcpy(st->rv, rv);
 	}
+	st->rv_from_event = src == LE_SRC_EVENT;
 	st->stale = false;
 	const char *holder = exists ? st->observed.holder : "";
 	if (strcmp(old_holder, holder) || (first && holder[0]))
@@ -259,6 +260,31 @@ unsigned le_read_done(const struct le_config *cfg, struct le_state *st, enum le_
 	return 0;
 }
 
+/* The reply to our write is older than the watch event we already applied. */
+static bool reply_is_stale(const struct le_state *st, const char *new_rv)
+{
+	return st->lease != LE_LEASE_UNKNOWN && st->rv_from_event && rv_older(new_rv, st->rv);
+}
+
+/* A successful write's reply becomes the observation. */
+static unsigned apply_reply(struct le_state *st, const struct lease_record *written,
+			    const char *new_rv, int64_t now)
+{
+	unsigned ev = 0;
+	const char *old_holder = st->lease == LE_LEASE_PRESENT ? st->observed.holder : "";
+	if (strcmp(old_holder, written->holder))
+		ev |= LE_EV_NEW_LEADER;
+	st->observed = *written;
+	st->observed_at = now;
+	st->lease = LE_LEASE_PRESENT;
+	st->stale = false;
+	st->rv[0] = '\0';
+	st->rv_from_event = false;
+	if (new_rv && strlen(new_rv) < LEASE_RV_MAX)
+		strcpy(st->rv, new_rv);
+	return ev;
+}
+
 unsigned le_write_done(const struct le_config *cfg, struct le_state *st, enum le_act act,
 		       const struct lease_record *written, enum le_result res, const char *new_rv,
 		       int64_t sent_at, int64_t now)
@@ -275,16 +301,17 @@ unsigned le_write_done(const struct le_config *cfg, struct le_state *st, enum le
 			st->read_not_before = now;
 		return 0;
 	}
-	const char *old_holder = st->lease == LE_LEASE_PRESENT ? st->observed.holder : "";
-	if (strcmp(old_holder, written->holder))
-		ev |= LE_EV_NEW_LEADER;
-	st->observed = *written;
-	st->observed_at = now;
-	st->lease = LE_LEASE_PRESENT;
-	st->stale = false;
-	st->rv[0] = '\0';
-	if (new_rv && strlen(new_rv) < LEASE_RV_MAX)
-		strcpy(st->rv, new_rv);
+	if (reply_is_stale(st, new_rv)) {
+		/* A newer event was applied: it stands. Leading only if it still shows our write.
+		 */
+		if (act == LE_ACT_RELEASE)
+			st->done = true;
+		if (act == LE_ACT_RELEASE || st->lease != LE_LEASE_PRESENT ||
+		    !lease_record_equal(&st->observed, written))
+			return 0;
+	} else {
+		ev |= apply_reply(st, written, new_rv, now);
+	}
 	if (act == LE_ACT_RELEASE) {
 		st->done = true;
 		return ev;

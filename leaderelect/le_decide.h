@@ -52,6 +52,8 @@ struct le_state {
 	enum le_lease_state lease;
 	struct lease_record observed;
 	char rv[LEASE_RV_MAX];
+	bool
+	    rv_from_event; /* `rv` came from a watch event (a write reply older than it is stale) */
 	int64_t observed_at; /* when `observed` last changed, our clock */
 	bool stale;	     /* re-read before the next write (after a 409, 404 or error) */
 	int64_t read_not_before;
@@ -141,7 +143,9 @@ unsigned le_read_done(const struct le_config *cfg, struct le_state *st, enum le_
 		      int64_t now);
 
 /* A write (`act` CREATE/ACQUIRE/RENEW/RELEASE, record `written`) sent at `sent_at` finished at
- * `now` with `res`; `new_rv` is the resourceVersion of the reply on success. */
+ * `now` with `res`; `new_rv` is the resourceVersion of the reply on success. A reply older (by
+ * integer resourceVersion) than a watch event already applied is stale: it neither replaces
+ * that observation nor makes us leader, unless the newer record is still the one we wrote. */
 unsigned le_write_done(const struct le_config *cfg, struct le_state *st, enum le_act act,
 		       const struct lease_record *written, enum le_result res, const char *new_rv,
 		       int64_t sent_at, int64_t now);

@@ -609,3 +609,33 @@ Test(le_decide, authoritative_reads_are_not_ordered)
 	cr_assert_eq(st.lease, LE_LEASE_ABSENT);
 	cr_assert_str_eq(st.rv, "40");
 }
+
+/* A renewal's reply (rv 21) read after the watch delivered a newer takeover (rv 22): the stale
+ * reply must neither overwrite the observation nor make us leader again. */
+Test(le_decide, a_stale_write_reply_does_not_resurrect_leadership)
+{
+	struct le_config cfg = cfg_for("a");
+	struct le_state st;
+	le_state_init(&st);
+	st.watching = true;
+	struct lease_record a = held_by("a", 5, 1), c = held_by("c", 5, 2);
+	le_write_started(&cfg, &st, &a);
+	le_write_done(&cfg, &st, LE_ACT_ACQUIRE, &a, LE_RES_OK, "20", S(1), S(1));
+	cr_assert(st.leading);
+	struct lease_record renewal = a;
+	renewal.renew_us += 1000000;
+	le_write_started(&cfg, &st, &renewal);
+	unsigned ev = le_observe(&cfg, &st, LE_SRC_EVENT, true, &c, "22", S(2.01));
+	cr_assert(ev & LE_EV_STOPPED);
+	ev = le_write_done(&cfg, &st, LE_ACT_RENEW, &renewal, LE_RES_OK, "21", S(2), S(2.02));
+	cr_assert_eq(ev & LE_EV_STARTED, 0);
+	cr_assert_not(st.leading);
+	cr_assert_not(le_is_leader(&cfg, &st, S(2.02)));
+	cr_assert_str_eq(st.observed.holder, "c");
+	cr_assert_str_eq(st.rv, "22");
+	/* c is waited for in full, from when its record was seen. */
+	struct le_decision d;
+	le_decide(&cfg, &st, S(2.02), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_WAIT);
+	cr_assert_eq(d.wake_at, S(2.01) + S(5));
+}
