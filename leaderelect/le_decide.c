@@ -24,6 +24,7 @@ void le_state_init(struct le_state *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->lease = LE_LEASE_UNKNOWN;
+	st->vacancy_wait_ns = -1;
 }
 
 const char *le_act_name(enum le_act act)
@@ -70,6 +71,36 @@ static int64_t holder_wait_ns(const struct le_config *cfg, const struct lease_re
 {
 	return rec->duration_s > 0 ? (int64_t)rec->duration_s * 1000 * NS_PER_MS
 				   : ms_ns(cfg->t.lease_ms);
+}
+
+/* The record client-go's release writes. */
+static bool is_release(const struct lease_record *rec)
+{
+	return rec->holder[0] == '\0' && rec->duration_s == 1;
+}
+
+/* Remembers what a later deletion or blanking of `rec` must wait. */
+static void note_holder(const struct le_config *cfg, struct le_state *st,
+			const struct lease_record *rec)
+{
+	if (rec->holder[0])
+		st->vacancy_wait_ns =
+		    strcmp(rec->holder, cfg->identity) ? holder_wait_ns(cfg, rec) : 0;
+	else if (is_release(rec))
+		st->vacancy_wait_ns = 0;
+}
+
+/* The instant a follower may create or take the Lease (our clock). */
+static int64_t takeover_at(const struct le_config *cfg, const struct le_state *st)
+{
+	if (st->lease == LE_LEASE_ABSENT)
+		return st->observed_at + (st->vacancy_wait_ns > 0 ? st->vacancy_wait_ns : 0);
+	if (st->observed.holder[0])
+		return st->observed_at + holder_wait_ns(cfg, &st->observed);
+	if (is_release(&st->observed))
+		return INT64_MIN;
+	return st->observed_at + (st->vacancy_wait_ns >= 0 ? st->vacancy_wait_ns
+							   : holder_wait_ns(cfg, &st->observed));
 }
 
 static void decide_read(const struct le_state *st, int64_t now, struct le_decision *d)
@@ -122,11 +153,6 @@ void le_decide(const struct le_config *cfg, const struct le_state *st, int64_t n
 		decide_read(st, now, d);
 		return;
 	}
-	if (st->lease == LE_LEASE_ABSENT) {
-		d->act = LE_ACT_CREATE;
-		build_claim(cfg, st, false, wall_us, &d->write);
-		return;
-	}
 	if (is_ours(cfg, st)) {
 		/* Ours: renew every retryPeriod while leading; at once when the record names us but
 		 * we are not leading (restarted, or stepped down while the API was unreachable). */
@@ -139,14 +165,9 @@ void le_decide(const struct le_config *cfg, const struct le_state *st, int64_t n
 		}
 		return;
 	}
-	if (st->observed.holder[0] == '\0') {
-		d->act = LE_ACT_ACQUIRE; /* released: take it now */
-		build_claim(cfg, st, false, wall_us, &d->write);
-		return;
-	}
-	int64_t expiry = st->observed_at + holder_wait_ns(cfg, &st->observed);
+	int64_t expiry = takeover_at(cfg, st);
 	if (now >= expiry) {
-		d->act = LE_ACT_ACQUIRE;
+		d->act = st->lease == LE_LEASE_ABSENT ? LE_ACT_CREATE : LE_ACT_ACQUIRE;
 		build_claim(cfg, st, false, wall_us, &d->write);
 		return;
 	}
@@ -232,6 +253,7 @@ unsigned le_observe(const struct le_config *cfg, struct le_state *st, enum le_so
 			st->observed = *rec;
 			st->observed_at = now;
 		}
+		note_holder(cfg, st, rec);
 		st->lease = LE_LEASE_PRESENT;
 		st->rv[0] = '\0';
 		if (rv && strlen(rv) < LEASE_RV_MAX)
@@ -267,9 +289,10 @@ static bool reply_is_stale(const struct le_state *st, const char *new_rv)
 }
 
 /* A successful write's reply becomes the observation. */
-static unsigned apply_reply(struct le_state *st, const struct lease_record *written,
-			    const char *new_rv, int64_t now)
+static unsigned apply_reply(const struct le_config *cfg, struct le_state *st,
+			    const struct lease_record *written, const char *new_rv, int64_t now)
 {
+	note_holder(cfg, st, written);
 	unsigned ev = 0;
 	const char *old_holder = st->lease == LE_LEASE_PRESENT ? st->observed.holder : "";
 	if (strcmp(old_holder, written->holder))
@@ -310,7 +333,7 @@ unsigned le_write_done(const struct le_config *cfg, struct le_state *st, enum le
 		    !lease_record_equal(&st->observed, written))
 			return 0;
 	} else {
-		ev |= apply_reply(st, written, new_rv, now);
+		ev |= apply_reply(cfg, st, written, new_rv, now);
 	}
 	if (act == LE_ACT_RELEASE) {
 		st->done = true;

@@ -4,11 +4,17 @@
  * whole of client-go's rulebook is tested with a fake clock (tests/leaderelect/).
  *
  * The rules (client-go's, with two safe speed-ups):
- *  - A candidate takes the Lease when it is unheld (holderIdentity "") or when its record has not
- *    changed for the holder's leaseDurationSeconds *on our clock since we saw it change*. The
- *    remote renewTime is never compared with our clock.
- *  - Missing → create it. Every write carries the resourceVersion we observed, so a stale
- *    observation only ever costs a 409 (after which we re-read), never a double holder.
+ *  - A candidate takes the Lease when it was released (the record client-go's release writes:
+ *    holderIdentity "" and leaseDurationSeconds 1) or when its record has not changed for the
+ *    holder's leaseDurationSeconds *on our clock since we saw it change*. The remote renewTime
+ *    is never compared with our clock.
+ *  - Deleted, or holder blanked by anything but a release: the last holder we saw may still
+ *    act until its own watch or renewal tells it, so we wait its leaseDuration from when we saw
+ *    the deletion/blanking (none when that holder was us or the Lease was released; a blanked
+ *    record's own duration when we never saw a holder).
+ *  - Missing (and nobody to wait for) → create it. Every write carries the resourceVersion we
+ * observed, so a stale observation only ever costs a 409 (after which we re-read), never a double
+ * holder.
  *  - The holder renews every retryPeriod and stops leading when no renewal *sent* within the
  *    last renewDeadline has succeeded. Measuring from the send time (not the reply) means the
  *    leader always stops before any follower's leaseDuration wait — which starts no earlier than
@@ -55,7 +61,10 @@ struct le_state {
 	bool
 	    rv_from_event; /* `rv` came from a watch event (a write reply older than it is stale) */
 	int64_t observed_at; /* when `observed` last changed, our clock */
-	bool stale;	     /* re-read before the next write (after a 409, 404 or error) */
+	/* What a deletion or blanking waits: the last holder's leaseDuration (0: it was us or the
+	 * Lease was released; -1: no holder seen yet). */
+	int64_t vacancy_wait_ns;
+	bool stale; /* re-read before the next write (after a 409, 404 or error) */
 	int64_t read_not_before;
 	int64_t last_read_at;
 	bool watching; /* a live watch reports every change: followers need not poll */

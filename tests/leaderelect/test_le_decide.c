@@ -639,3 +639,69 @@ Test(le_decide, a_stale_write_reply_does_not_resurrect_leadership)
 	cr_assert_eq(d.act, LE_ACT_WAIT);
 	cr_assert_eq(d.wake_at, S(2.01) + S(5));
 }
+
+/* A Lease deleted under another holder: that holder may act until its own watch or renewal
+ * tells it, so followers wait its leaseDuration from when the deletion was seen. */
+Test(le_decide, a_deleted_lease_is_waited_for)
+{
+	struct le_config cfg = cfg_for("a");
+	struct le_state st;
+	le_state_init(&st);
+	st.watching = true;
+	struct lease_record b = held_by("b", 15, 3);
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, "10", S(0));
+	le_observe(&cfg, &st, LE_SRC_EVENT, false, NULL, "11", S(2));
+	struct le_decision d;
+	le_decide(&cfg, &st, S(2), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_WAIT, "act %s", le_act_name(d.act));
+	cr_assert_eq(d.wake_at, S(17));
+	le_decide(&cfg, &st, S(17) - 1, WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_WAIT);
+	le_decide(&cfg, &st, S(17), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_CREATE);
+	/* The same seen by a GET (404). */
+	le_state_init(&st);
+	le_observe(&cfg, &st, LE_SRC_READ, true, &b, "10", S(0));
+	le_observe(&cfg, &st, LE_SRC_READ, false, NULL, NULL, S(2));
+	le_decide(&cfg, &st, S(16), WALL, &d);
+	cr_assert_neq(d.act, LE_ACT_CREATE);
+}
+
+/* A holder blanked by hand (kubectl edit) is no release: its holder may still act. */
+Test(le_decide, a_blanked_holder_is_waited_for)
+{
+	struct le_config cfg = cfg_for("a");
+	struct le_state st;
+	le_state_init(&st);
+	st.watching = true;
+	struct lease_record b = held_by("b", 15, 3), blank = held_by("", 15, 3);
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, "10", S(0));
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &blank, "11", S(2));
+	struct le_decision d;
+	le_decide(&cfg, &st, S(2), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_WAIT, "act %s", le_act_name(d.act));
+	cr_assert_eq(d.wake_at, S(17));
+	le_decide(&cfg, &st, S(17), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_ACQUIRE);
+	/* The last holder's duration counts even when the blanked record says otherwise. */
+	struct lease_record blank1 = held_by("", 2, 3);
+	le_state_init(&st);
+	st.watching = true;
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, "10", S(0));
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &blank1, "11", S(2));
+	le_decide(&cfg, &st, S(2), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_WAIT, "act %s", le_act_name(d.act));
+	cr_assert_eq(d.wake_at, S(17));
+	/* A proper release (holder "", leaseDurationSeconds 1) is taken at once. */
+	struct lease_record rel = held_by("", 1, 3);
+	le_state_init(&st);
+	st.watching = true;
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, "10", S(0));
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &rel, "11", S(2));
+	le_decide(&cfg, &st, S(2), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_ACQUIRE);
+	/* A released Lease then deleted: nobody to wait for. */
+	le_observe(&cfg, &st, LE_SRC_EVENT, false, NULL, "12", S(3));
+	le_decide(&cfg, &st, S(3), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_CREATE);
+}
