@@ -14,7 +14,7 @@
 
 #include "clock.h"
 
-#define MAX_BODY	   (64u << 20)
+#define MAX_BODY	   (4u << 20) /* a Lease is < 1 KiB; control-plane Node lists stay well under */
 #define TOKEN_REREAD_MS	   60000
 #define DEFAULT_CONNECT_MS 5000
 

@@ -14,7 +14,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define KC_STREAM_MAX_LINE (64u << 20)
+#define KC_STREAM_MAX_LINE (4u << 20) /* one watch event; a Lease is < 1 KiB */
 
 struct kc_stream {
 	char *buf;

@@ -128,8 +128,9 @@ static int count_big(void *arg, const char *line, size_t len)
 
 Test(kc_stream, very_long_lines_in_small_chunks)
 {
-	/* A 4 MiB event (an object with a large annotation), then a small one. */
-	size_t pad = 4u << 20;
+	/* A 3 MiB event (an object with a large annotation, under the 4 MiB cap), then a small
+	 * one. */
+	size_t pad = 3u << 20;
 	const char *head = "{\"type\":\"MODIFIED\",\"object\":{\"a\":\"";
 	const char *tail = "\"}}\n{\"type\":\"DELETED\",\"object\":{}}\n";
 	size_t len = strlen(head) + pad + strlen(tail);
@@ -202,4 +203,40 @@ Test(kc_stream, event_decoding_errors)
 		cr_assert_null(obj);
 		cr_assert_not_null(strstr(why, "watch event"));
 	}
+}
+
+static int count_raw(void *arg, const char *line, size_t len)
+{
+	(void)line;
+	struct big *b = arg;
+	b->lines++;
+	b->last_len = len;
+	return 0;
+}
+
+/* The default cap: a watch line of 4 MiB is accepted, one byte more is -EMSGSIZE. */
+Test(kc_stream, default_line_cap_is_4_mib)
+{
+	size_t cap = 4u << 20;
+	char *text = malloc(cap + 2);
+	memset(text, 'x', cap + 1);
+	text[cap] = '\n';
+	struct kc_stream s;
+	kc_stream_init(&s, 0);
+	struct big b = {0};
+	cr_assert_eq(kc_stream_feed(&s, text, cap + 1, count_raw, &b), 0);
+	cr_assert_eq(b.lines, 1);
+	cr_assert_eq(b.last_len, cap);
+	kc_stream_free(&s);
+	text[cap] = 'x';
+	text[cap + 1] = '\n';
+	kc_stream_init(&s, 0);
+	int r = 0;
+	for (size_t off = 0; off < cap + 2 && r == 0; off += 65536) {
+		size_t n = cap + 2 - off < 65536 ? cap + 2 - off : 65536;
+		r = kc_stream_feed(&s, text + off, n, count_raw, &b);
+	}
+	cr_assert_eq(r, -EMSGSIZE);
+	kc_stream_free(&s);
+	free(text);
 }
