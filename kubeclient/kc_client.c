@@ -368,6 +368,18 @@ static int setup_tls(struct kc_client *kc, CURL *e)
 	return 0;
 }
 
+/* Only http and https, whatever the server URL names: a call that cannot be held to
+ * that is not made. */
+static int restrict_protocols(struct kc_client *kc, CURL *e)
+{
+	CURLcode cc = curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (cc == CURLE_OK)
+		return 0;
+	kc_client_log(kc, KC_LOG_ERROR, "cannot restrict libcurl to http and https; call not made",
+		      "error=\"%s\"", curl_easy_strerror(cc));
+	return -ENOTSUP;
+}
+
 int kc_call_start(struct kc_client *kc, const struct kc_request *req, struct kc_call **out)
 {
 	if (out)
@@ -398,7 +410,9 @@ int kc_call_start(struct kc_client *kc, const struct kc_request *req, struct kc_
 	free(url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, c);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	if ((r = restrict_protocols(kc, e)) < 0)
+		goto fail;
+	r = -ENOMEM;
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, c);

@@ -278,6 +278,11 @@ static int in_cluster(const char *sa_dir, const char *host, const char *port, st
 	}
 	out->token = (char *)tok.data;
 	trim(out->token);
+	if (!*out->token) {
+		snprintf(why, why_len, "in-cluster: token file \"%s\": empty", out->token_file);
+		kc_config_free(out);
+		return -EINVAL;
+	}
 	if ((r = host_port_url(host, port, &out->server)) < 0 ||
 	    !(out->source = strdup("in-cluster"))) {
 		kc_config_free(out);
@@ -312,6 +317,14 @@ static int override_server(struct kc_config *cfg, const char *addr, char *why, s
 	}
 	if (!url)
 		return -ENOMEM;
+	if (cfg->token && !strncmp(url, "http://", 7)) {
+		snprintf(why, why_len,
+			 "kubernetes_addr \"%.128s\": a bearer token is not sent over plain http; "
+			 "use https://",
+			 url);
+		free(url);
+		return -EINVAL;
+	}
 	size_t n = strlen(url);
 	while (n > 8 && url[n - 1] == '/')
 		url[--n] = '\0';

@@ -158,6 +158,26 @@ static int both_given(struct kcp *p, const char *where, const char *a, const cha
 	return fail(p, "%s: both %s and %s are set; keep one", where, a, b);
 }
 
+/* kubectl's rule: skipping verification and naming a CA contradict each other. */
+static int insecure_with_ca(struct kcp *p, const char *where, const struct kc_kubeconfig *kc)
+{
+	if (!kc->insecure || !(kc->ca_file || kc->ca.data))
+		return 0;
+	return fail(p,
+		    "%s: specifying a root certificates file with the insecure flag is not "
+		    "allowed (insecure-skip-tls-verify with %s)",
+		    where, kc->ca_file ? "certificate-authority" : "certificate-authority-data");
+}
+
+/* A bearer token is a password: never sent in clear. */
+static int token_over_http(struct kcp *p, const char *where, const struct kc_kubeconfig *kc)
+{
+	if (!(kc->token || kc->token_file) || strncmp(kc->server, "http://", 7))
+		return 0;
+	return fail(p, "%s.%s: not sent over plain http (server \"%.128s\"); use https://", where,
+		    kc->token ? "token" : "tokenFile", kc->server);
+}
+
 int kc_kubeconfig_parse(const char *text, size_t len, const char *name, const char *context,
 			struct kc_kubeconfig *out, char *why, size_t why_len)
 {
@@ -233,6 +253,8 @@ int kc_kubeconfig_parse(const char *text, size_t len, const char *name, const ch
 		r = both_given(&p, where, "certificate-authority", "certificate-authority-data");
 		goto out;
 	}
+	if ((r = insecure_with_ca(&p, where, out)) < 0)
+		goto out;
 
 	if (out->user) {
 		if ((r = find_named(&p, root, "users", "user", out->user, &us)) < 0)
@@ -271,6 +293,8 @@ int kc_kubeconfig_parse(const char *text, size_t len, const char *name, const ch
 				 has_cert ? "client-key" : "client-certificate");
 			goto out;
 		}
+		if ((r = token_over_http(&p, where, out)) < 0)
+			goto out;
 	}
 	r = 0;
 out:

@@ -114,7 +114,7 @@ Test(kubeconfig, relative_paths_token_file_and_context_override)
 	    "  cluster: {server: 'https://[2001:db8::1]:6443', certificate-authority: ca.crt}\n"
 	    "- name: two\n"
 	    "  cluster:\n"
-	    "    server: http://127.0.0.1:8080\n"
+	    "    server: https://127.0.0.1:8443\n"
 	    "    insecure-skip-tls-verify: true\n"
 	    "contexts:\n"
 	    "- {name: first, context: {cluster: one, user: u1}}\n"
@@ -135,7 +135,7 @@ Test(kubeconfig, relative_paths_token_file_and_context_override)
 
 	cr_assert_eq(kc_config_from_kubeconfig(path, "second", &cfg, why, sizeof(why)), 0, "%s",
 		     why);
-	cr_assert_str_eq(cfg.server, "http://127.0.0.1:8080");
+	cr_assert_str_eq(cfg.server, "https://127.0.0.1:8443");
 	cr_assert(cfg.insecure);
 	cr_assert_str_eq(cfg.token, "s3cr3t");
 	cr_assert_null(cfg.token_file);
@@ -198,6 +198,31 @@ Test(kubeconfig, bad_fields_are_named)
 	     "users:\n- {name: u, user: {client-key: k, client-key-data: "
 	     "'S0VZ', client-certificate: c}}\n",
 	     NULL, "both client-key and client-key-data are set"},
+	    /* kubectl: "specifying a root certificates file with the insecure flag is not
+	     * allowed". */
+	    {"current-context: x\ncontexts:\n- {name: x, context: {cluster: c}}\n"
+	     "clusters:\n- {name: c, cluster: {server: 'https://h', insecure-skip-tls-verify: "
+	     "true, "
+	     "certificate-authority-data: 'Q0E='}}\n",
+	     NULL,
+	     "clusters[c].cluster: specifying a root certificates file with the insecure flag is "
+	     "not allowed"},
+	    {"current-context: x\ncontexts:\n- {name: x, context: {cluster: c}}\n"
+	     "clusters:\n- {name: c, cluster: {server: 'https://h', insecure-skip-tls-verify: "
+	     "true, "
+	     "certificate-authority: ca.crt}}\n",
+	     NULL,
+	     "clusters[c].cluster: specifying a root certificates file with the insecure flag is "
+	     "not allowed"},
+	    /* A bearer token is never sent in clear. */
+	    {"current-context: x\ncontexts:\n- {name: x, context: {cluster: c, user: u}}\n"
+	     "clusters:\n- {name: c, cluster: {server: 'http://h:8080'}}\n"
+	     "users:\n- {name: u, user: {token: t}}\n",
+	     NULL, "users[u].user.token: not sent over plain http (server \"http://h:8080\")"},
+	    {"current-context: x\ncontexts:\n- {name: x, context: {cluster: c, user: u}}\n"
+	     "clusters:\n- {name: c, cluster: {server: 'http://h:8080'}}\n"
+	     "users:\n- {name: u, user: {tokenFile: /t}}\n",
+	     NULL, "users[u].user.tokenFile: not sent over plain http (server \"http://h:8080\")"},
 	    /* Found by fuzz_kubeconfig: a newline inside an echoed value broke the one line. */
 	    {"current-context: x\ncontexts:\n- {name: x, context: {cluster: c}}\n"
 	     "clusters:\n- {name: c, cluster: {server: 'ittps://h\n\n\nx'}}\n",
@@ -273,6 +298,11 @@ Test(kubeconfig, in_cluster)
 	cr_assert_eq(kc_config_in_cluster(sa, NULL, "443", &cfg, why, sizeof(why)), -EINVAL);
 	cr_assert_not_null(strstr(why, "KUBERNETES_SERVICE_HOST"));
 	cr_assert_eq(kc_config_in_cluster(sa, "h", "99999", &cfg, why, sizeof(why)), -EINVAL);
+	write_file("sa/token", " \n");
+	cr_assert_eq(kc_config_in_cluster(sa, "h", "443", &cfg, why, sizeof(why)), -EINVAL,
+		     "an empty token is refused");
+	cr_assert_not_null(strstr(why, "in-cluster: "), "%s", why);
+	cr_assert_not_null(strstr(why, "/sa/token\": empty"), "%s", why);
 	cr_assert_lt(kc_config_in_cluster("/nonexistent", "h", "443", &cfg, why, sizeof(why)), 0);
 	cr_assert_not_null(strstr(why, "/nonexistent/ca.crt"), "%s", why);
 }
@@ -291,6 +321,14 @@ Test(kubeconfig, server_override)
 	cr_assert_not_null(strstr(why, "kubernetes_addr \"kubernetes\""));
 	cr_assert_eq(kc_config_override_server(&cfg, "h:0", why, sizeof(why)), -EINVAL);
 	cr_assert_str_eq(cfg.server, "https://h:1", "unchanged after an error");
+	cr_assert_eq(kc_config_override_server(&cfg, "http://h:8080", why, sizeof(why)), 0,
+		     "plain http without a token");
+	cfg.token = strdup("t");
+	cr_assert_eq(kc_config_override_server(&cfg, "http://h:8081", why, sizeof(why)), -EINVAL,
+		     "plain http with a bearer token");
+	cr_assert_not_null(strstr(why, "kubernetes_addr \"http://h:8081\""), "%s", why);
+	cr_assert_not_null(strstr(why, "plain http"), "%s", why);
+	cr_assert_str_eq(cfg.server, "http://h:8080", "unchanged after an error");
 	kc_config_free(&cfg);
 }
 
