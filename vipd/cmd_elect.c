@@ -104,15 +104,6 @@ static void on_released(void *arg)
 	loop_stop(c->loop);
 }
 
-static void kc_log(void *arg, enum kc_log_level level, const char *msg, const char *kv)
-{
-	static const enum log_level map[] = {LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR};
-	if (*kv)
-		log_at(arg, map[level], msg, "%s", kv);
-	else
-		log_at(arg, map[level], msg, NULL);
-}
-
 /* ---- step 1: options ---------------------------------------------------------------------- */
 
 #define GO_ON (-1) /* parse_options: no exit code yet, carry on */
@@ -399,7 +390,7 @@ static int open_client(const struct elect_opts *o, struct elect_ctx *c)
 	char why[512];
 	c->kcl.loop = c->loop;
 	struct kc_client_opts ko = {.cfg = &c->kcfg,
-				    .log = kc_log,
+				    .log = kc_loop_log,
 				    .log_arg = &c->lg,
 				    .on_fd = kc_loop_on_fd,
 				    .loop_arg = &c->kcl,

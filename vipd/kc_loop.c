@@ -47,3 +47,12 @@ void kc_loop_detach(struct kc_loop *a)
 	loop_timer_disarm(a->loop, &a->timer);
 	a->kc = NULL;
 }
+
+void kc_loop_log(void *logger, enum kc_log_level level, const char *msg, const char *kv)
+{
+	static const enum log_level map[] = {LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR};
+	if (*kv)
+		log_at(logger, map[level], msg, "%s", kv);
+	else
+		log_at(logger, map[level], msg, NULL);
+}

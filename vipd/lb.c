@@ -18,6 +18,7 @@
 #include "backends.h"
 #include "ipvs.h"
 #include "kc_loop.h"
+#include "kc_probe.h"
 #include "kc_watch.h"
 
 #define LB_NODES_PATH	  "/api/v1/nodes"
@@ -39,7 +40,7 @@ struct lb_check {
 	struct kc_client *kc;
 	struct kc_loop kl;
 	struct loop_timer timer;
-	struct kc_call *call;
+	struct kc_probe probe;
 	int64_t call_started_ms;
 };
 
@@ -68,15 +69,6 @@ struct lb {
 };
 
 /* ---- logging ------------------------------------------------------------------------------ */
-
-static void kc_log(void *arg, enum kc_log_level level, const char *msg, const char *kv)
-{
-	static const enum log_level map[] = {LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR};
-	if (*kv)
-		log_at(arg, map[level], msg, "%s", kv);
-	else
-		log_at(arg, map[level], msg, NULL);
-}
 
 static uint32_t fnv1a(const char *a, const char *b)
 {
@@ -315,25 +307,11 @@ static void check_result(struct lb_check *c, bool ok, char *detail)
 	update_counts(lb);
 }
 
-static int check_data(void *arg, const char *data, size_t len)
+static void check_done(void *arg, bool ok, const char *detail)
 {
-	(void)arg;
-	(void)data;
-	(void)len;
-	return 0; /* the status code is the verdict; the body ("ok") is not needed */
-}
-
-static void check_done(void *arg, const struct kc_result *res)
-{
-	struct lb_check *c = arg;
-	char buf[320];
-	c->call = NULL;
-	bool ok = res->err.kind == KC_OK && res->code == 200;
-	if (ok)
-		buf[0] = '\0';
-	else
-		kc_error_str(&res->err, buf, sizeof(buf));
-	check_result(c, ok, buf);
+	char buf[320]; /* check_result() tidies the quotes in place */
+	snprintf(buf, sizeof(buf), "%s", detail);
+	check_result(arg, ok, buf);
 }
 
 static int64_t check_timeout_ms(const struct lb *lb)
@@ -350,22 +328,17 @@ static void check_tick(struct loop *l, void *arg)
 	int64_t now = loop_now_ms(l), timeout = check_timeout_ms(c->lb);
 	loop_timer_arm_in(l, &c->timer, (int64_t)c->lb->cfg->backend_hc_interval_s * 1000,
 			  check_tick, c);
-	if (c->call && now - c->call_started_ms <= timeout + 1000)
+	if (c->probe.call && now - c->call_started_ms <= timeout + 1000)
 		return;
-	if (c->call) {
-		kc_call_cancel(c->kc, c->call);
-		c->call = NULL;
+	if (c->probe.call) {
+		kc_probe_cancel(c->kc, &c->probe);
 		char why[] = "no answer within the timeout";
 		check_result(c, false, why);
 	}
-	struct kc_request req = {.method = "GET",
-				 .path = LB_CHECK_PATH,
-				 .timeout_ms = timeout,
-				 .done = check_done,
-				 .data = check_data,
-				 .arg = c};
+	c->probe.done = check_done;
+	c->probe.arg = c;
 	c->call_started_ms = now;
-	if (kc_call_start(c->kc, &req, &c->call) < 0) {
+	if (kc_probe_start(c->kc, &c->probe, LB_CHECK_PATH, (long)timeout) < 0) {
 		char why[] = "the request could not start";
 		check_result(c, false, why);
 	}
@@ -375,8 +348,7 @@ static void check_free(struct lb_check *c)
 {
 	loop_timer_disarm(c->lb->loop, &c->timer);
 	if (c->kc) {
-		if (c->call)
-			kc_call_cancel(c->kc, c->call);
+		kc_probe_cancel(c->kc, &c->probe);
 		kc_loop_detach(&c->kl);
 		kc_client_free(c->kc);
 	}
@@ -396,7 +368,7 @@ static int check_new(struct lb *lb, const struct backend *b, struct lb_check **o
 	c->kl.loop = lb->loop;
 	int r = check_config(&c->cfg, lb->kcfg, &b->node, lb->cfg->port);
 	struct kc_client_opts o = {.cfg = &c->cfg,
-				   .log = kc_log,
+				   .log = kc_loop_log,
 				   .log_arg = (void *)lb->lg,
 				   .on_fd = kc_loop_on_fd,
 				   .loop_arg = &c->kl,

@@ -25,6 +25,7 @@
 #include "kc_client.h"
 #include "kc_config.h"
 #include "kc_loop.h"
+#include "kc_probe.h"
 #include "lb.h"
 #include "log.h"
 #include "loop.h"
@@ -95,7 +96,7 @@ struct manager {
 	struct kc_client *hc;
 	struct kc_loop hcl;
 	struct loop_timer health_timer;
-	struct kc_call *health_call;
+	struct kc_probe health_probe;
 	unsigned health_fails; /* in a row */
 
 	/* The load balancer (lb_enable). */

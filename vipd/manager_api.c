@@ -16,21 +16,13 @@
 #include <unistd.h>
 
 #include "etcd_elector.h"
+#include "kc_probe.h"
 #include "lease_elector.h"
 #include "manager.h"
 
 #define ADMIN_PROBE_PERIOD_MS 2000
 
 /* ---- callbacks ---------------------------------------------------------------------------- */
-
-static void kc_log(void *arg, enum kc_log_level level, const char *msg, const char *kv)
-{
-	static const enum log_level map[] = {LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR};
-	if (*kv)
-		log_at(arg, map[level], msg, "%s", kv);
-	else
-		log_at(arg, map[level], msg, NULL);
-}
 
 static void cb_started(void *arg)
 {
@@ -101,7 +93,7 @@ static int new_client(struct manager *mg, const struct kc_config *cfg, struct kc
 	char why[512];
 	kl->loop = mg->loop;
 	struct kc_client_opts o = {.cfg = cfg,
-				   .log = kc_log,
+				   .log = kc_loop_log,
 				   .log_arg = &mg->lg,
 				   .on_fd = kc_loop_on_fd,
 				   .loop_arg = kl,
@@ -350,21 +342,9 @@ static void health_verdict(struct manager *mg, bool ok, const char *detail)
 	manager_resign(mg, MGR_OUT_HEALTH, "local control plane unhealthy");
 }
 
-static int health_data(void *arg, const char *data, size_t len)
+static void health_done(void *arg, bool ok, const char *detail)
 {
-	(void)arg;
-	(void)data;
-	(void)len;
-	return 0; /* the status code is the verdict; the body ("ok") is not needed */
-}
-
-static void health_done(void *arg, const struct kc_result *res)
-{
-	struct manager *mg = arg;
-	char buf[320];
-	mg->health_call = NULL;
-	bool ok = res->err.kind == KC_OK && res->code == 200;
-	health_verdict(mg, ok, ok ? "" : kc_error_str(&res->err, buf, sizeof(buf)));
+	health_verdict(arg, ok, detail);
 }
 
 static const char *url_path(const char *url)
@@ -378,19 +358,15 @@ static void health_tick(struct loop *l, void *arg)
 {
 	struct manager *mg = arg;
 	loop_timer_arm_in(l, &mg->health_timer, mg->cfg.health_gate_interval_ms, health_tick, mg);
-	if (mg->health_call) {
+	if (mg->health_probe.call) {
 		/* Still waiting on the last one: that is a failure of this period. */
-		kc_call_cancel(mg->hc, mg->health_call);
-		mg->health_call = NULL;
+		kc_probe_cancel(mg->hc, &mg->health_probe);
 		health_verdict(mg, false, "no answer within the interval");
 	}
-	struct kc_request req = {.method = "GET",
-				 .path = url_path(mg->cfg.health_gate_url),
-				 .timeout_ms = mg->cfg.health_gate_interval_ms,
-				 .done = health_done,
-				 .data = health_data,
-				 .arg = mg};
-	if (kc_call_start(mg->hc, &req, &mg->health_call) < 0)
+	mg->health_probe.done = health_done;
+	mg->health_probe.arg = mg;
+	if (kc_probe_start(mg->hc, &mg->health_probe, url_path(mg->cfg.health_gate_url),
+			   mg->cfg.health_gate_interval_ms) < 0)
 		health_verdict(mg, false, "request could not start");
 }
 

@@ -258,7 +258,7 @@ static void on_announce(struct loop *l, void *arg)
 	struct manager *mg = arg;
 	int64_t now = loop_now_ms(l);
 	/* Leadership is confirmed by the elector's clock before every frame. */
-	if (!mg->ann_open || !elector_is_leader(&mg->el) || !mg->vip_on) {
+	if (!mg->ann_open || !mg->el_live || !elector_is_leader(&mg->el) || !mg->vip_on) {
 		manager_announce_stop(mg);
 		return;
 	}
