@@ -104,3 +104,14 @@ retry() {
 		sleep 0.2
 	done
 }
+
+# manifest_env FILE — the env of a static pod manifest's container as NAME=VALUE lines, the way a
+# kubelet would set it (fieldRef spec.nodeName comes out as NAME=NODENAME for the caller).
+manifest_env() {
+	awk '
+		/^ *env:/ { on = 1; next }
+		on && /^ *- name:/ { name = $3; next }
+		on && /^ *value:/ && name != "" { v = $0; sub(/^ *value: */, "", v); gsub(/^"|"$/, "", v); print name "=" v; name = "" }
+		on && /fieldPath: spec.nodeName/ && name != "" { print name "=NODENAME"; name = "" }
+		on && /^ *image:/ { exit }' "$1"
+}

@@ -159,12 +159,7 @@ kube_vip_prepare() {
 	KV_NODE=$1
 	"$BINDIR/kube-vip" manifest pod --interface eth0 --address "$VIP" --port 6443 --controlplane \
 		--arp --leaderElection >"$WORK/kube-vip.yaml" || fail "kube-vip manifest pod failed"
-	mapfile -t KV_ENV < <(awk '
-		/^ *env:/ { on = 1; next }
-		on && /^ *- name:/ { name = $3; next }
-		on && /^ *value:/ && name != "" { v = $0; sub(/^ *value: */, "", v); gsub(/^"|"$/, "", v); print name "=" v; name = "" }
-		on && /fieldPath: spec.nodeName/ && name != "" { print name "=NODENAME"; name = "" }
-		on && /^ *image:/ { exit }' "$WORK/kube-vip.yaml")
+	mapfile -t KV_ENV < <(manifest_env "$WORK/kube-vip.yaml")
 	[ "${#KV_ENV[@]}" -gt 5 ] || fail "no env in kube-vip's manifest"
 	KV_ENV=("${KV_ENV[@]/=NODENAME/=$KV_NODE}")
 	# env(1) lets later assignments win: our timings.
