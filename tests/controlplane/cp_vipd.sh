@@ -91,7 +91,14 @@ vip_holders() {
 	for n in "${N[@]}"; do has_vip "$n" && echo "$n"; done
 	return 0
 }
-one_holder() { [ "$(vip_holders | wc -l)" = 1 ]; }
+# new_single_holder EXCEPT — one node (not EXCEPT) holds the VIP, decided on ONE sample of all
+# nodes (sampling twice could see the old holder, then none); sets HOLDER.
+new_single_holder() {
+	local h
+	h=$(vip_holders)
+	[ -n "$h" ] && [ "$(wc -l <<<"$h")" = 1 ] && [ "$h" != "$1" ] || return 1
+	HOLDER=$h
+}
 # lock_holder NODE — who holds the lock: the Lease's holder, or with etcd the node whose vipd
 # says (kube_vip_is_leader) it leads.
 lock_holder() {
@@ -114,9 +121,9 @@ metric() { # NODE NAME — a metric's value from that node's vipd (kube_vip_is_l
 wait_for_holder() {
 	local except=${1:-} t0
 	t0=$(now)
-	retry 60 eval 'one_holder && [ "$(vip_holders)" != "$except" ]' ||
+	retry 60 new_single_holder "$except" ||
 		fail "no single VIP holder (other than \"$except\") after 60 s: [$(vip_holders | xargs)]"
-	LEADER=$(vip_holders)
+	LEADER=$HOLDER
 	MOVE_S=$(printf %.2f "$(elapsed "$t0")")
 	local h
 	retry 5 eval '[ "$(lock_holder "$LEADER")" = "$LEADER" ]' ||

@@ -58,13 +58,21 @@ vip_holders() {
 }
 lease_holder() { kc "$1" -n kube-system get lease plndr-cp-lock -o 'jsonpath={.spec.holderIdentity}' 2>/dev/null; }
 client_ok() { on client curl -sfk --max-time 2 -o /dev/null "https://$VIP:6443/readyz"; }
+# single_holder_matching_lease EXCEPT — on ONE sample of all nodes: one VIP holder, not EXCEPT,
+# and the Lease names it; sets HOLDER.
+single_holder_matching_lease() {
+	local h
+	h=$(vip_holders)
+	[ -n "$h" ] && [ "$(wc -l <<<"$h")" = 1 ] && [ "$h" != "$1" ] &&
+		[ "$(lease_holder "$h")" = "$h" ] || return 1
+	HOLDER=$h
+}
 # stable_holder [EXCEPT] — one VIP holder other than EXCEPT, which the Lease names; sets LEADER.
 stable_holder() {
 	local except=${1:-}
-	retry 90 eval '[ "$(vip_holders | wc -l)" = 1 ] && [ "$(vip_holders)" != "$except" ] &&
-		[ "$(lease_holder "$(vip_holders)")" = "$(vip_holders)" ]' ||
+	retry 90 single_holder_matching_lease "$except" ||
 		fail "no single VIP holder matching the Lease (except \"$except\"): VIP on [$(vip_holders | xargs)], Lease \"$(lease_holder "${N[1]}")\""
-	LEADER=$(vip_holders)
+	LEADER=$HOLDER
 	retry 15 client_ok || fail "client cannot reach the apiserver through $LEADER"
 }
 kind() { [ "$1" = "$KV_NODE" ] && echo kube-vip || echo vipd; }
