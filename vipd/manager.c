@@ -259,7 +259,16 @@ static int open_all(struct manager *mg)
 	if ((r = manager_net_open(mg)) < 0 || (r = manager_http_open(mg)) < 0 ||
 	    (r = manager_api_open(mg)) < 0)
 		return r;
-	if (mg->cfg.lb_enable && mg->cfg.backend == MGR_BACKEND_LEASE) {
+	if (mg->cfg.lb_enable && mg->cfg.backend == MGR_BACKEND_ETCD) {
+		/* The backends come from a watch of Node objects, which needs the Kubernetes API.
+		 */
+		log_warn(
+		    &mg->lg,
+		    "lb_enable is set but the etcd backend has no Kubernetes API client for the "
+		    "node watch: load balancing is off; the VIP keeps working",
+		    "backend=etcd");
+		mg->m.ipvs_enabled = false;
+	} else if (mg->cfg.lb_enable) {
 		struct lb_opts lo = {.loop = mg->loop,
 				     .cfg = &mg->cfg,
 				     .kc = mg->kc,

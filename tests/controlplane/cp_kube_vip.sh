@@ -21,10 +21,15 @@ vip_holders() {
 lease_holder() {
 	kc "$1" get lease -n kube-system plndr-cp-lock -o 'jsonpath={.spec.holderIdentity}' 2>/dev/null
 }
-one_vip_holder() { [ "$(vip_holders | wc -l)" = 1 ]; }
+# one_vip_holder — exactly one holder on ONE sample of all nodes; sets leader.
+one_vip_holder() {
+	local h
+	h=$(vip_holders)
+	[ -n "$h" ] && [ "$(wc -l <<<"$h")" = 1 ] || return 1
+	leader=$h
+}
 
 retry 120 one_vip_holder || fail "no single VIP holder after 120 s: [$(vip_holders | xargs)]"
-leader=$(vip_holders)
 holder=$(lease_holder "${N[0]}")
 [ "$holder" = "$leader" ] || fail "lease holder \"$holder\" but VIP on \"$leader\""
 step "VIP $VIP on $leader, which holds plndr-cp-lock"
