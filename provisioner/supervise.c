@@ -290,6 +290,24 @@ int sv_reap(struct supervisor *sv)
 	return reaped;
 }
 
+int sv_reap_orphans(struct supervisor *sv)
+{
+	int n = 0;
+	for (;;) {
+		siginfo_t si = {0};
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+			return n;
+		bool ours = false;
+		for (size_t i = 0; i < sv->n && !ours; i++)
+			ours = sv->procs[i].running && sv->procs[i].pid == si.si_pid;
+		if (ours)
+			sv_reap(sv);
+		else
+			waitpid(si.si_pid, NULL, WNOHANG);
+		n++;
+	}
+}
+
 static bool wait_gone(struct supervisor *sv, struct sv_proc *p, int ms)
 {
 	for (int waited = 0; p->running && waited <= ms; waited += 10) {

@@ -73,6 +73,10 @@ int sv_run(const struct sv_spec *spec, int timeout_ms, int *status);
 /* Collects children that exited; logs those that were not asked to stop. Returns how many. */
 int sv_reap(struct supervisor *sv);
 
+/* As a PID namespace's init: also collects orphans (processes that were not our children but
+ * were reparented to us). Returns how many exits it collected. */
+int sv_reap_orphans(struct supervisor *sv);
+
 /* SIGTERM, then SIGKILL after grace_ms; waits for it. */
 int sv_stop(struct supervisor *sv, struct sv_proc *p, int grace_ms);
 

@@ -25,6 +25,7 @@ static const char manifest_usage[] =
     "  --k8sConfigPath PATH       kubeconfig on the node (/etc/kubernetes/admin.conf)\n"
     "  --superAdminConfigPath P   also mount kubeadm's super-admin.conf, used only while\n"
     "                             admin.conf is refused (kubeadm >= 1.29 init)\n"
+    "  --kubernetesAddr URL       API server to use instead of the kubeconfig's (kubernetes_addr)\n"
     "  --image REF                container image (" MANIFEST_DEFAULT_IMAGE ")\n"
     "  --leaseName NAME           Lease name, NAME or NAMESPACE/NAME (plndr-cp-lock)\n"
     "  --leaseDuration S          lease duration in seconds (15)\n"
@@ -46,6 +47,7 @@ enum {
 	OPT_LB_FWD,
 	OPT_K8S_CONFIG,
 	OPT_SUPER_ADMIN,
+	OPT_KUBERNETES_ADDR,
 	OPT_IMAGE,
 	OPT_LEASE_NAME,
 	OPT_LEASE_DURATION,
@@ -66,6 +68,7 @@ static const struct option manifest_options[] = {
     {"lbForwardingMethod", required_argument, NULL, OPT_LB_FWD},
     {"k8sConfigPath", required_argument, NULL, OPT_K8S_CONFIG},
     {"superAdminConfigPath", required_argument, NULL, OPT_SUPER_ADMIN},
+    {"kubernetesAddr", required_argument, NULL, OPT_KUBERNETES_ADDR},
     {"image", required_argument, NULL, OPT_IMAGE},
     {"leaseName", required_argument, NULL, OPT_LEASE_NAME},
     {"leaseDuration", required_argument, NULL, OPT_LEASE_DURATION},
@@ -124,6 +127,8 @@ static int apply_value(struct manifest_opts *o, int c, const char *arg)
 		return o->k8s_config_path = arg, 0;
 	case OPT_SUPER_ADMIN:
 		return o->super_admin_path = arg, 0;
+	case OPT_KUBERNETES_ADDR:
+		return o->kubernetes_addr = arg, 0;
 	case OPT_IMAGE:
 		return o->image = arg, 0;
 	case OPT_LEASE_NAME:

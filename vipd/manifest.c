@@ -76,6 +76,7 @@ static int check_texts(const struct manifest_opts *o, char *why, size_t why_len)
 	    {"--lbForwardingMethod", o->lb_fwd_method},
 	    {"--k8sConfigPath", o->k8s_config_path},
 	    {"--superAdminConfigPath", o->super_admin_path},
+	    {"--kubernetesAddr", o->kubernetes_addr},
 	    {"--image", o->image},
 	    {"--leaseName", o->lease_name},
 	    {"--prometheusHTTPServer", o->prometheus_server},
@@ -295,6 +296,8 @@ static void write_env(const struct manifest_opts *o, const struct inet_prefix *v
 	env_str(out, "k8s_config_file", MOUNT_ADMIN);
 	if (o->super_admin_path)
 		env_str(out, "vipd_super_admin_kubeconfig", MOUNT_SUPER_ADMIN);
+	if (o->kubernetes_addr)
+		env_str(out, "kubernetes_addr", o->kubernetes_addr);
 }
 
 static void write_container(const struct manifest_opts *o, const struct inet_prefix *vip, FILE *out)

@@ -18,18 +18,22 @@
 #define MANIFEST_DEFAULT_IMAGE "localhost/vipd:latest"
 
 struct manifest_opts {
-	const char *interface;	       /* --interface (required with --arp) */
-	const char *address;	       /* --address (required) */
-	uint16_t port;		       /* --port (6443) */
-	bool controlplane;	       /* --controlplane */
-	bool arp;		       /* --arp */
-	bool leader_election;	       /* --leaderElection */
-	bool load_balancer;	       /* --enableLoadBalancer */
-	uint16_t lb_port;	       /* --lbPort (6443) */
-	const char *lb_fwd_method;     /* --lbForwardingMethod (local) */
-	const char *k8s_config_path;   /* --k8sConfigPath (/etc/kubernetes/admin.conf) */
-	const char *super_admin_path;  /* --superAdminConfigPath: also mounted; vipd uses it only
-					  while admin.conf is refused (kubeadm >= 1.29 init) */
+	const char *interface;	      /* --interface (required with --arp) */
+	const char *address;	      /* --address (required) */
+	uint16_t port;		      /* --port (6443) */
+	bool controlplane;	      /* --controlplane */
+	bool arp;		      /* --arp */
+	bool leader_election;	      /* --leaderElection */
+	bool load_balancer;	      /* --enableLoadBalancer */
+	uint16_t lb_port;	      /* --lbPort (6443) */
+	const char *lb_fwd_method;    /* --lbForwardingMethod (local) */
+	const char *k8s_config_path;  /* --k8sConfigPath (/etc/kubernetes/admin.conf) */
+	const char *super_admin_path; /* --superAdminConfigPath: also mounted; vipd uses it only
+					 while admin.conf is refused (kubeadm >= 1.29 init) */
+	const char
+	    *kubernetes_addr;	       /* --kubernetesAddr: the API server vipd speaks to instead of
+					  the kubeconfig's (e.g. the node's own, when the kubeconfig
+					  names the VIP, which cannot answer before a leader holds it) */
 	const char *image;	       /* --image (MANIFEST_DEFAULT_IMAGE) */
 	const char *lease_name;	       /* --leaseName (plndr-cp-lock) */
 	uint32_t lease_duration_s;     /* --leaseDuration (15) */

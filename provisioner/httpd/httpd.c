@@ -1,7 +1,8 @@
 /*
  * httpd.c — the smallest HTTP server the node tests need, built static so its image is one
- * file: answers every request on port 8080 (or argv[1]) with "hello from <hostname>\n", so a
- * test can tell which pod answered. One connection at a time; exits on SIGTERM/SIGINT.
+ * file: answers every request on port 8080 (or argv[1]) with "Hello from <hostname> (<the
+ * address the request came in on>)\n" — in a pod, its name and IP — so a test can tell which pod
+ * answered. One connection at a time; exits on SIGTERM/SIGINT.
  * `httpd get ADDRESS PORT` is the matching client (the image has no curl): it prints what the
  * server at ADDRESS:PORT answers, so a test can check pod-to-pod traffic with `kubectl exec`.
  */
@@ -22,8 +23,30 @@ static void on_terminate(int sig)
 	_exit(0);
 }
 
-static void serve(int c, const char *body)
+/* The address the connection arrived at, IPv4-mapped addresses shown as IPv4. */
+static void local_address(int c, char *buf, size_t len)
 {
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	snprintf(buf, len, "unknown");
+	if (getsockname(c, (struct sockaddr *)&ss, &sl) < 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, (socklen_t)len);
+		return;
+	}
+	const struct in6_addr *a6 = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+	if (IN6_IS_ADDR_V4MAPPED(a6))
+		inet_ntop(AF_INET, &a6->s6_addr[12], buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, a6, buf, (socklen_t)len);
+}
+
+static void serve(int c, const char *host)
+{
+	char addr[INET6_ADDRSTRLEN], body[400];
+	local_address(c, addr, sizeof(addr));
+	snprintf(body, sizeof(body), "Hello from %s (%s)\n", host, addr);
 	char req[2048];
 	/* Read the request head (ignored: every path gets the same answer). */
 	(void)!read(c, req, sizeof(req));
@@ -102,9 +125,8 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_terminate);
 	signal(SIGPIPE, SIG_IGN);
 
-	char host[256] = "unknown", body[300];
+	char host[256] = "unknown";
 	gethostname(host, sizeof(host) - 1);
-	snprintf(body, sizeof(body), "hello from %s\n", host);
 
 	int s = socket(AF_INET6, SOCK_STREAM, 0);
 	int fam = AF_INET6;
@@ -143,6 +165,6 @@ int main(int argc, char **argv)
 			perror("httpd: accept");
 			return 1;
 		}
-		serve(c, body);
+		serve(c, host);
 	}
 }

@@ -4,6 +4,7 @@
  */
 #include "images.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,29 +14,83 @@
 
 #include "fsutil.h"
 #include "oci_image.h"
+#include "vipd_image.h"
 #include "supervise.h"
 
 /* An upstream image: the repository's last path component → program(s) and where they go.
  * (A "build_one" file keeps its name unless `as` renames it.) */
+/* Adds more to an image's rootfs; returns 0 or -errno with one line in err. */
+typedef int (*rootfs_extra_fn)(const char *rootfs, char *err, size_t err_len);
+
 struct recipe {
 	const char *repo; /* "kube-apiserver", "etcd", "coredns", … */
 	const char *programs[3];
 	const char *dest_dir; /* in the image */
 	const char *entry;    /* NULL: no entrypoint (kubeadm manifests give the command) */
+	rootfs_extra_fn extra;
+	const char *suffix; /* archive name suffix: changes when `extra` changes what it adds */
 };
 
+#define XTABLES_MULTI "/usr/sbin/xtables-nft-multi"
+#define XTABLES_LIBS  "/usr/lib/x86_64-linux-gnu/xtables"
+
+/* kube-proxy's iptables mode runs iptables-restore & co: this machine's nft-backed iptables
+ * (never the legacy one, REFERENCE §6), its extension modules and conntrack. */
+static int add_iptables(const char *rootfs, char *err, size_t err_len)
+{
+	unsigned files = 0;
+	unsigned long long bytes = 0;
+	int rc =
+	    image_add_program(rootfs, XTABLES_MULTI, XTABLES_MULTI, &files, &bytes, err, err_len);
+	if (!rc && access("/usr/sbin/conntrack", X_OK) == 0)
+		rc = image_add_program(rootfs, "/usr/sbin/conntrack", "/usr/sbin/conntrack", &files,
+				       &bytes, err, err_len);
+	static const char *const links[] = {"iptables",	 "iptables-save",  "iptables-restore",
+					    "ip6tables", "ip6tables-save", "ip6tables-restore",
+					    NULL};
+	for (size_t i = 0; !rc && links[i]; i++) {
+		char path[PATH_MAX];
+		fs_path(path, sizeof(path), "%s/usr/sbin/%s", rootfs, links[i]);
+		if (symlink("xtables-nft-multi", path) < 0 && errno != EEXIST)
+			rc = -errno;
+	}
+	char libdir[PATH_MAX];
+	fs_path(libdir, sizeof(libdir), "%s" XTABLES_LIBS, rootfs);
+	if (!rc)
+		rc = fs_mkdirs(libdir, 0755);
+	DIR *d = rc ? NULL : opendir(XTABLES_LIBS);
+	if (!rc && !d)
+		rc = -errno;
+	struct dirent *e;
+	while (d && !rc && (e = readdir(d))) {
+		if (!strstr(e->d_name, ".so"))
+			continue;
+		char from[PATH_MAX];
+		fs_path(from, sizeof(from), XTABLES_LIBS "/%s", e->d_name);
+		/* With ldd's view of each: statistic needs libm, others more. */
+		rc = image_add_program(rootfs, from, from, &files, &bytes, err, err_len);
+	}
+	if (d)
+		closedir(d);
+	if (rc && !err[0])
+		snprintf(err, err_len, "adding iptables to the kube-proxy image: %s",
+			 strerror(-rc));
+	return rc;
+}
+
 static const struct recipe recipes[] = {
-    {"kube-apiserver", {"kube-apiserver"}, "/usr/local/bin", NULL},
-    {"kube-controller-manager", {"kube-controller-manager"}, "/usr/local/bin", NULL},
-    {"kube-scheduler", {"kube-scheduler"}, "/usr/local/bin", NULL},
-    {"kube-proxy", {"kube-proxy"}, "/usr/local/bin", NULL},
-    {"etcd", {"etcd", "etcdctl"}, "/usr/local/bin", NULL},
-    {"coredns", {"coredns"}, "", "/coredns"},
+    {"kube-apiserver", {"kube-apiserver"}, "/usr/local/bin", NULL, NULL, NULL},
+    {"kube-controller-manager", {"kube-controller-manager"}, "/usr/local/bin", NULL, NULL, NULL},
+    {"kube-scheduler", {"kube-scheduler"}, "/usr/local/bin", NULL, NULL, NULL},
+    {"kube-proxy", {"kube-proxy"}, "/usr/local/bin", NULL, add_iptables, "-iptables-2"},
+    {"etcd", {"etcd", "etcdctl"}, "/usr/local/bin", NULL, NULL, NULL},
+    {"coredns", {"coredns"}, "", "/coredns", NULL, NULL},
 };
 
 static int build_one(const struct node_images_options *o, struct node_images *out, const char *name,
 		     const char *archive_base, const char *const *files, const char *const *as,
-		     const char *dest_dir, const char *const *entry, const char *user, bool reuse)
+		     const char *dest_dir, const char *const *entry, const char *user, bool reuse,
+		     rootfs_extra_fn extra)
 {
 	if (out->n == NODE_IMAGES_MAX)
 		return -ENOSPC;
@@ -66,6 +121,14 @@ static int build_one(const struct node_images_options *o, struct node_images *ou
 				  "image=%s program=%s "
 				  "error=\"%s\"",
 				  name, files[i], strerror(-rc));
+	}
+	if (!rc && extra) {
+		fs_path(dest, sizeof(dest), "%s/rootfs", work);
+		err[0] = '\0';
+		rc = extra(dest, err, sizeof(err));
+		if (rc)
+			log_error(o->log, "image build failed", "image=%s reason=\"%s\"", name,
+				  err);
 	}
 	/* A tmp directory most programs expect. */
 	fs_path(dest, sizeof(dest), "%s/rootfs/tmp", work);
@@ -139,7 +202,7 @@ int node_images_build(const struct node_images_options *o, struct node_images *o
 			const char *files[] = {o->pause_bin, NULL};
 			static const char *const as[] = {"pause"};
 			if ((rc = build_one(o, out, line, "pause", files, as, "", entry,
-					    "65535:65535", false)))
+					    "65535:65535", false, NULL)))
 				return rc;
 			continue;
 		}
@@ -158,15 +221,23 @@ int node_images_build(const struct node_images_options *o, struct node_images *o
 			}
 			const char *entry[] = {r->entry, NULL};
 			char base[128];
-			snprintf(base, sizeof(base), "%s-%s", repo, colon + 1);
+			snprintf(base, sizeof(base), "%s-%s%s", repo, colon + 1,
+				 r->suffix ? r->suffix : "");
 			if ((rc = build_one(o, out, line, base, files, NULL, r->dest_dir,
-					    r->entry ? entry : NULL, NULL, true)))
+					    r->entry ? entry : NULL, NULL, true, r->extra)))
 				return rc;
 		}
 	}
 	static const char *const httpd_entry[] = {"/httpd", NULL};
 	const char *files[] = {o->httpd_bin, NULL};
 	static const char *const as[] = {"httpd"};
-	return build_one(o, out, NODE_HTTPD_IMAGE, "httpd", files, as, "", httpd_entry,
-			 "65534:65534", false);
+	rc = build_one(o, out, NODE_HTTPD_IMAGE, "httpd", files, as, "", httpd_entry, "65534:65534",
+		       false, NULL);
+	/* The tutorial's workload: the same server on port 80 (root: pods may not bind below
+	 * 1024 otherwise). */
+	static const char *const hello_entry[] = {"/httpd", "80", NULL};
+	if (!rc)
+		rc = build_one(o, out, NODE_HELLO_IMAGE, "hello-from", files, as, "", hello_entry,
+			       "0:0", false, NULL);
+	return rc;
 }

@@ -18,8 +18,9 @@
 
 #include "log.h"
 
-#define NODE_IMAGES_MAX	 12
+#define NODE_IMAGES_MAX	 14
 #define NODE_HTTPD_IMAGE "vipd.local/httpd:v1"
+#define NODE_HELLO_IMAGE "localhost/hello-from:latest"
 
 struct node_images_options {
 	const char *bindir;	 /* kubeadm and the upstream programs */

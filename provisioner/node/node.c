@@ -370,20 +370,52 @@ static int import_images(struct node *n)
 	return 0;
 }
 
+/* kubeadm's systemd drop-in (10-kubeadm.conf), as a shell line: kubelet.conf once TLS
+ * bootstrapping made it, the bootstrap kubeconfig before, the flags kubeadm chose. */
+#define KUBEADM_KUBELET                                                                        \
+	"/bin/sh -c 'KUBELET_KUBEADM_ARGS=; . /var/lib/kubelet/kubeadm-flags.env; "            \
+	"exec %s/kubelet --bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf "       \
+	"--kubeconfig=/etc/kubernetes/kubelet.conf --config=/var/lib/kubelet/config.yaml "     \
+	"$KUBELET_KUBEADM_ARGS'"
+
 static int start_kubelet(struct node *n)
 {
 	char cmd[2 * PATH_MAX], ip[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &n->cfg.ln->addr, ip, sizeof(ip));
-	snprintf(
-	    cmd, sizeof(cmd),
-	    "%s/kubelet --config=%s/conf/kubelet.yaml --kubeconfig=/etc/kubernetes/kubelet.conf "
-	    "--node-ip=%s --hostname-override=%s --v=1",
-	    n->cfg.bindir, n->dir, ip, n->cfg.ln->name);
+	if (n->cfg.kubeadm)
+		snprintf(cmd, sizeof(cmd), KUBEADM_KUBELET, n->cfg.bindir);
+	else
+		snprintf(cmd, sizeof(cmd),
+			 "%s/kubelet --config=%s/conf/kubelet.yaml "
+			 "--kubeconfig=/etc/kubernetes/kubelet.conf "
+			 "--node-ip=%s --hostname-override=%s --v=1",
+			 n->cfg.bindir, n->dir, ip, n->cfg.ln->name);
 	int err = spawn_in_group(n, "kubelet", "kubelet", cmd, &n->kubelet);
 	if (!err)
 		log_info(n->log, "kubelet started", "node=%s pid=%d restarts=%u", n->cfg.ln->name,
 			 (int)n->kubelet->pid, n->kubelet_restarts);
 	return err;
+}
+
+/* kubeadm mode: kubeadm has written the kubelet's configuration (seen from outside the node
+ * through its /var/lib directory). */
+static bool kubeadm_files_ready(const struct node *n)
+{
+	char path[PATH_MAX];
+	fs_path(path, sizeof(path), "%s/rootfs/var-lib/kubelet/config.yaml", n->dir);
+	return access(path, R_OK) == 0;
+}
+
+/* The fixture's kubelet identity: a kubeconfig and the cluster CA made by the caller. */
+static int copy_identity(struct node *n)
+{
+	char dst[PATH_MAX];
+	fs_path(dst, sizeof(dst), "%s/etc/kubernetes/kubelet.conf", n->dir);
+	int err = fs_copy(n->cfg.kubeconfig, dst, 0600);
+	if (err)
+		return err;
+	fs_path(dst, sizeof(dst), "%s/etc/kubernetes/pki/ca.crt", n->dir);
+	return fs_copy(n->cfg.ca_crt, dst, 0644);
 }
 
 /* --- the calls that matter -------------------------------------------------------------------- */
@@ -409,22 +441,21 @@ int node_start(struct node *n, struct supervisor *sv, const struct node_config *
 		    (err = fs_mkdirs(d, 0755)))
 			return err;
 	}
-	char dst[PATH_MAX];
-	fs_path(dst, sizeof(dst), "%s/etc/kubernetes/kubelet.conf", n->dir);
-	if ((err = fs_copy(cfg->kubeconfig, dst, 0600)))
-		return err;
-	fs_path(dst, sizeof(dst), "%s/etc/kubernetes/pki/ca.crt", n->dir);
-	if ((err = fs_copy(cfg->ca_crt, dst, 0644)))
+	if (!cfg->kubeadm && (err = copy_identity(n)))
 		return err;
 	if ((err = node_write_containerd_config(n)) || (err = node_write_cni_config(n)) ||
-	    (err = node_write_kubelet_config(n)))
+	    (!cfg->kubeadm && (err = node_write_kubelet_config(n))))
 		return err;
-	if ((err = cg_make(n)))
-		return err;
+	/* Mounts first: the node's own /sys/fs/cgroup then shows the hierarchies whether this
+	 * process is outside the node (a fixture) or is the node's init process. */
 	n->mounted = true;
 	if ((err = in_node(n, mount_in_ns, "cannot mount the node's directories")))
 		return err;
-	if ((err = start_containerd(n)) || (err = import_images(n)) || (err = start_kubelet(n)))
+	if ((err = cg_make(n)))
+		return err;
+	if ((err = start_containerd(n)) || (err = import_images(n)))
+		return err;
+	if ((!cfg->kubeadm || kubeadm_files_ready(n)) && (err = start_kubelet(n)))
 		return err;
 	log_info(log, "node started", "node=%s cgroup_root=%s pod_cidr=%s seconds=%.2f",
 		 cfg->ln->name, cfg->cgroup_root, cfg->pod_cidr, clock_elapsed_s(t0));
@@ -435,6 +466,8 @@ int node_poll(struct node *n)
 {
 	if (n->containerd && !n->containerd->running && !n->containerd->stopping)
 		return -ECHILD;
+	if (!n->kubelet && n->cfg.kubeadm && n->containerd)
+		return kubeadm_files_ready(n) ? start_kubelet(n) : 0;
 	if (!n->kubelet || n->kubelet->running || n->kubelet->stopping)
 		return 0;
 	/* 1 s after the first death, then doubling up to 10 s (kubeadm's unit: RestartSec=10):
@@ -490,6 +523,19 @@ int node_stop(struct node *n)
 		n->mounted = false;
 	}
 	log_info(n->log, "node stopped", "node=%s", n->cfg.ln->name);
+	return first;
+}
+
+int node_cgroups_remove(const char *root)
+{
+	int first = 0;
+	for (size_t i = 0; node_cgroup_hierarchies[i]; i++) {
+		char d[PATH_MAX];
+		cg_path(d, sizeof(d), node_cgroup_hierarchies[i], root, NULL);
+		int err = cg_remove(d);
+		if (err && !first)
+			first = err;
+	}
 	return first;
 }
 

@@ -42,6 +42,11 @@ struct node_config {
 	const char *images[NODE_MAX_IMAGES]; /* OCI archives to import; NULL-terminated */
 	const char *cgroup_root; /* "/vipd-<unique>": made in every hierarchy, removed at stop */
 	int timeout_s;		 /* containerd readiness */
+	/* kubeadm mode: kubeadm writes the kubelet's files (kubelet.conf, pki, config.yaml,
+	 * kubeadm-flags.env); kubeconfig, ca_crt and pod_cidr's kubelet setting are unused, and
+	 * kubelet starts — as kubeadm's systemd unit would — once /var/lib/kubelet/config.yaml
+	 * exists, with the flags kubeadm left in kubeadm-flags.env. */
+	bool kubeadm;
 };
 
 struct node {
@@ -59,12 +64,13 @@ struct node {
 };
 
 /* Starts everything above; returns once containerd answers and kubelet runs (not yet Ready:
- * the caller polls the apiserver). On failure the caller still calls node_stop(). */
+ * the caller polls the apiserver; in kubeadm mode kubelet waits for kubeadm's files). On failure
+ * the caller still calls node_stop(). */
 int node_start(struct node *n, struct supervisor *sv, const struct node_config *cfg,
 	       const struct logger *log);
 
-/* Call after sv_reap(): restarts kubelet as a service manager would (1 s after it died,
- * backing off to 10 s when it keeps dying).
+/* Call after sv_reap(): starts kubelet once kubeadm wrote its files (kubeadm mode), restarts it
+ * as a service manager would (1 s after it died, backing off to 10 s when it keeps dying).
  * Returns -ECHILD when containerd itself died. */
 int node_poll(struct node *n);
 
@@ -73,6 +79,10 @@ int node_poll(struct node *n);
  * it made in the node's mount namespace (and all below them), so the lab node is as before
  * node_start(). Returns 0 or the first error. */
 int node_stop(struct node *n);
+
+/* Removes cgroup root `root` ("/name") and everything below it in every hierarchy (after the
+ * processes in it are gone). Returns 0 or the first error. */
+int node_cgroups_remove(const char *root);
 
 /* Resident memory of containerd and kubelet in KiB (0 when not running). */
 void node_rss(const struct node *n, long *containerd_kib, long *kubelet_kib);

@@ -39,7 +39,7 @@ on_client ip route add 10.244.1.0/24 via "$IP"
 for pip in $(running_ips web web); do
 	out=$(on_client curl -fsS -m 5 "http://$pip:8080/") || fail "no answer from $pip"
 	echo "  client → $pip: $out"
-	[[ $out == "hello from web-"* ]] || fail "unexpected answer from $pip: $out"
+	[[ $out == "Hello from web-"* ]] || fail "unexpected answer from $pip: $out"
 done
 # …and a pod in another Kubernetes namespace reaches them too (pod to pod on the node's bridge).
 deploy probe probe 1 w1

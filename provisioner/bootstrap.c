@@ -1,0 +1,328 @@
+/*
+ * bootstrap.c — kubeadm init/join as a person would run them in a node, with the configuration
+ * kubeadm_config.c writes; the join credentials (a bootstrap token, the CA hash and, for a
+ * control plane, a fresh certificate key after `upload-certs`) are asked of a running control
+ * plane each time, so a node added days later joins like one added at start.
+ */
+#include "bootstrap.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "fsutil.h"
+#include "kubeadm_config.h"
+#include "manifest.h"
+
+#define KUBEADM_TIMEOUT_MS (600 * 1000)
+#define SHORT_TIMEOUT_MS   (60 * 1000)
+
+static int random_text(char *out, size_t n, const char *alphabet)
+{
+	unsigned char raw[64];
+	if (n > sizeof(raw) || getrandom(raw, n, 0) != (ssize_t)n)
+		return -EIO;
+	size_t k = strlen(alphabet);
+	for (size_t i = 0; i < n; i++)
+		out[i] = alphabet[raw[i] % k];
+	out[n] = '\0';
+	return 0;
+}
+
+/* A bootstrap token "[a-z0-9]{6}.[a-z0-9]{16}". */
+static int new_token(char out[24])
+{
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	int err = random_text(out, 6, alnum);
+	if (!err) {
+		out[6] = '.';
+		err = random_text(out + 7, 16, alnum);
+	}
+	return err;
+}
+
+static int new_certificate_key(char out[65])
+{
+	return random_text(out, 64, "0123456789abcdef");
+}
+
+static void cp_ips(const struct profile *p, const char **ips, size_t max)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < p->n_nodes && k + 1 < max; i++)
+		if (p->nodes[i].control_plane)
+			ips[k++] = p->nodes[i].ip;
+	ips[k] = NULL;
+}
+
+static void base_params(const struct provider *pv, const struct profile_node *n,
+			struct kubeadm_params *kp, char *cgroot, size_t cglen)
+{
+	const struct profile *p = pv->p;
+	provider_cgroup_root(pv, n, cgroot, cglen);
+	*kp = (struct kubeadm_params){
+	    .k8s_version = p->k8s_version,
+	    .node_name = n->name,
+	    .node_ip = n->ip,
+	    .endpoint_name = PROVIDER_ENDPOINT,
+	    .vip = p->vip,
+	    .port = p->apiserver_port,
+	    .pod_subnet = BOOTSTRAP_POD_SUBNET,
+	    .service_subnet = BOOTSTRAP_SERVICE_SUBNET,
+	    .cgroup_root = cgroot,
+	    .control_plane = n->control_plane,
+	};
+}
+
+static int write_config(const struct provider *pv, const struct profile_node *n, const char *text,
+			char *path, size_t len)
+{
+	char dir[PATH_MAX];
+	provider_node_dir(pv, n, dir, sizeof(dir));
+	fs_path(path, len, "%s/kubeadm.yaml", dir);
+	return fs_printf(path, 0600, "%s", text);
+}
+
+/* Runs kubeadm in n; on failure points at its output. */
+static int run_kubeadm(const struct provider *pv, const struct profile_node *n, char *const *argv,
+		       const char *what)
+{
+	char dir[PATH_MAX], log[PATH_MAX];
+	provider_node_dir(pv, n, dir, sizeof(dir));
+	fs_path(log, sizeof(log), "%s/log/kubeadm.log", dir);
+	int err = provider_exec(pv, n, argv, log, KUBEADM_TIMEOUT_MS);
+	if (err) {
+		log_error(pv->log, what, "node=%s error=\"%s\" log=%s", n->name, strerror(-err),
+			  log);
+		fs_tail(log, 15, "  kubeadm: ", stderr);
+	}
+	return err;
+}
+
+int bootstrap_vip_manifest(const struct provider *pv, const struct profile_node *n, bool init_node)
+{
+	const struct profile *p = pv->p;
+	if (strcmp(p->vip_provider, "vipd") != 0) {
+		log_error(pv->log, "VIP provider not supported yet", "provider=%s",
+			  p->vip_provider);
+		return -ENOTSUP;
+	}
+	char addr[64], dir[PATH_MAX], path[PATH_MAX], why[256];
+	/* The node's own apiserver: admin.conf names the VIP, which nobody holds before the
+	 * first leader (and a leader should renew through its own control plane anyway). */
+	snprintf(addr, sizeof(addr), "https://%s:%u", n->ip, p->apiserver_port);
+	struct manifest_opts o;
+	manifest_opts_defaults(&o);
+	o.interface = "eth0";
+	o.address = p->vip;
+	o.port = (uint16_t)p->apiserver_port;
+	o.lb_port = (uint16_t)p->apiserver_port;
+	o.controlplane = o.arp = o.leader_election = true;
+	o.load_balancer = p->lb_enable;
+	o.super_admin_path = init_node ? "/etc/kubernetes/super-admin.conf" : NULL;
+	o.kubernetes_addr = addr;
+	/* minikube's timings for kube-vip. */
+	o.lease_duration_s = 5;
+	o.renew_deadline_s = 3;
+	o.retry_period_s = 1;
+	provider_node_dir(pv, n, dir, sizeof(dir));
+	fs_path(path, sizeof(path), "%s/etc/kubernetes/manifests/vipd.yaml", dir);
+	FILE *f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	int err = manifest_pod_write(&o, f, why, sizeof(why));
+	if (fclose(f) && !err)
+		err = -EIO;
+	if (err)
+		log_error(pv->log, "cannot write the VIP daemon's manifest",
+			  "node=%s reason=\"%s\"", n->name, why);
+	return err;
+}
+
+int bootstrap_init(const struct provider *pv, const struct profile_node *n)
+{
+	char token[24], key[65], cgroot[64], why[256], path[PATH_MAX];
+	const char *ips[PROFILE_MAX_NODES + 1];
+	int err = new_token(token);
+	if (!err)
+		err = new_certificate_key(key);
+	if (err)
+		return err;
+	struct kubeadm_params kp;
+	base_params(pv, n, &kp, cgroot, sizeof(cgroot));
+	cp_ips(pv->p, ips, PROFILE_MAX_NODES + 1);
+	kp.cp_ips = ips;
+	kp.token = token;
+	kp.certificate_key = key;
+	char *text = NULL;
+	if ((err = kubeadm_init_config(&kp, &text, why, sizeof(why)))) {
+		log_error(pv->log, "kubeadm configuration", "node=%s reason=\"%s\"", n->name, why);
+		return err;
+	}
+	err = write_config(pv, n, text, path, sizeof(path));
+	free(text);
+	if (!err)
+		err = bootstrap_vip_manifest(pv, n, true);
+	if (err)
+		return err;
+	char *argv[] = {"kubeadm", "init", "--config", path, "--upload-certs", NULL};
+	return run_kubeadm(pv, n, argv, "kubeadm init failed");
+}
+
+/* From `kubeadm token create --print-join-command`: the token and the CA hash. */
+static int parse_join_command(const char *out, char token[24], char hash[80])
+{
+	const char *t = strstr(out, "--token ");
+	const char *h = strstr(out, "--discovery-token-ca-cert-hash ");
+	if (!t || !h || sscanf(t + 8, "%23s", token) != 1 || sscanf(h + 31, "%79s", hash) != 1)
+		return -EPROTO;
+	return 0;
+}
+
+static int join_credentials(const struct provider *pv, const struct profile_node *via,
+			    bool control_plane, char token[24], char hash[80], char key[65])
+{
+	char out[4096];
+	char *create[] = {"kubeadm", "token", "create", "--ttl", "1h", "--print-join-command",
+			  NULL};
+	int err = provider_exec_capture(pv, via, create, out, sizeof(out), SHORT_TIMEOUT_MS);
+	if (!err)
+		err = parse_join_command(out, token, hash);
+	if (err) {
+		log_error(pv->log, "cannot make a join token", "via=%s output=\"%.200s\"",
+			  via->name, out);
+		return err;
+	}
+	if (!control_plane)
+		return 0;
+	if ((err = new_certificate_key(key)))
+		return err;
+	char *upload[] = {"kubeadm",	       "init", "phase", "upload-certs", "--upload-certs",
+			  "--certificate-key", key,    NULL};
+	err = provider_exec_capture(pv, via, upload, out, sizeof(out), SHORT_TIMEOUT_MS);
+	if (err)
+		log_error(pv->log, "cannot upload the control-plane certificates",
+			  "via=%s output=\"%.300s\"", via->name, out);
+	return err;
+}
+
+int bootstrap_join(const struct provider *pv, const struct profile_node *n,
+		   const struct profile_node *via)
+{
+	char token[24], hash[80], key[65] = "", cgroot[64], why[256], path[PATH_MAX];
+	int err = join_credentials(pv, via, n->control_plane, token, hash, key);
+	if (err)
+		return err;
+	struct kubeadm_params kp;
+	base_params(pv, n, &kp, cgroot, sizeof(cgroot));
+	kp.token = token;
+	kp.ca_cert_hash = hash;
+	kp.certificate_key = n->control_plane ? key : NULL;
+	char *text = NULL;
+	if ((err = kubeadm_join_config(&kp, &text, why, sizeof(why)))) {
+		log_error(pv->log, "kubeadm configuration", "node=%s reason=\"%s\"", n->name, why);
+		return err;
+	}
+	err = write_config(pv, n, text, path, sizeof(path));
+	free(text);
+	if (!err && n->control_plane)
+		err = bootstrap_vip_manifest(pv, n, false);
+	if (err)
+		return err;
+	char *argv[] = {"kubeadm", "join", "--config", path, NULL};
+	return run_kubeadm(pv, n, argv, "kubeadm join failed");
+}
+
+/* --- etcd and nodes ----------------------------------------------------------------------- */
+
+#define ETCDCTL(...)                                                                               \
+	(char *[])                                                                                 \
+	{                                                                                          \
+		"etcdctl", "--endpoints=https://127.0.0.1:2379",                                   \
+		    "--cacert=/etc/kubernetes/pki/etcd/ca.crt",                                    \
+		    "--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt",                      \
+		    "--key=/etc/kubernetes/pki/etcd/healthcheck-client.key",                       \
+		    "--command-timeout=10s", __VA_ARGS__, NULL                                     \
+	}
+
+int bootstrap_etcd_members(const struct provider *pv, const struct profile_node *via, char *out,
+			   size_t len)
+{
+	char raw[8192];
+	int err = provider_exec_capture(pv, via, ETCDCTL("member", "list"), raw, sizeof(raw),
+					SHORT_TIMEOUT_MS);
+	if (err) {
+		log_error(pv->log, "etcdctl member list failed", "via=%s output=\"%.200s\"",
+			  via->name, raw);
+		return err;
+	}
+	/* "id, started, name, peer urls, client urls, is learner" */
+	size_t used = 0;
+	out[0] = '\0';
+	for (char *save = NULL, *line = strtok_r(raw, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char id[32], state[16], name[64], peer[256], client[512], learner[8];
+		if (sscanf(line, "%31[^,], %15[^,], %63[^,], %255[^,], %511[^,], %7s", id, state,
+			   name, peer, client, learner) != 6)
+			continue;
+		int w = snprintf(out + used, len - used, "%s %s %s %s\n", id, name, state,
+				 strcmp(learner, "true") ? "voter" : "learner");
+		if (w < 0 || (size_t)w >= len - used)
+			return -ENOSPC;
+		used += (size_t)w;
+	}
+	return 0;
+}
+
+int bootstrap_etcd_remove(const struct provider *pv, const struct profile_node *via,
+			  const char *name)
+{
+	char members[4096];
+	int err = bootstrap_etcd_members(pv, via, members, sizeof(members));
+	if (err)
+		return err;
+	for (char *save = NULL, *line = strtok_r(members, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char id[32], mname[64];
+		if (sscanf(line, "%31s %63s", id, mname) != 2 || strcmp(mname, name))
+			continue;
+		char out[1024];
+		err = provider_exec_capture(pv, via, ETCDCTL("member", "remove", id), out,
+					    sizeof(out), SHORT_TIMEOUT_MS);
+		if (err)
+			log_error(pv->log, "etcd member remove failed",
+				  "member=%s id=%s output=\"%.200s\"", name, id, out);
+		else
+			log_info(pv->log, "etcd member removed", "member=%s id=%s", name, id);
+		return err;
+	}
+	return 0;
+}
+
+int bootstrap_kubectl(const struct provider *pv, const struct profile_node *via, char *const *args,
+		      char *out, size_t len, int timeout_ms)
+{
+	char *argv[24] = {"kubectl", "--kubeconfig=/etc/kubernetes/admin.conf"};
+	size_t n = 2;
+	while (*args && n < 23)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	char scratch[512];
+	return provider_exec_capture(pv, via, argv, out ? out : scratch,
+				     out ? len : sizeof(scratch), timeout_ms);
+}
+
+int bootstrap_delete_node(const struct provider *pv, const struct profile_node *via,
+			  const char *name)
+{
+	char out[1024];
+	char *args[] = {"delete", "node", (char *)name, "--ignore-not-found", "--wait=false", NULL};
+	int err = bootstrap_kubectl(pv, via, args, out, sizeof(out), SHORT_TIMEOUT_MS);
+	if (err)
+		log_error(pv->log, "kubectl delete node failed", "node=%s output=\"%.200s\"", name,
+			  out);
+	return err;
+}

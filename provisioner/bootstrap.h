@@ -1,0 +1,47 @@
+/*
+ * bootstrap — the bootstrapper (kind's split): it only runs the real kubeadm in nodes the
+ * provider made — init on the first control plane, join --control-plane for the others, join
+ * for workers — puts the VIP daemon's static pod in place before each control plane starts,
+ * and manages etcd members (removal before a control plane goes, so none is ever leaked).
+ *
+ * Owns: kubeadm's configuration files (<node dir>/kubeadm.yaml), the VIP daemon's manifest,
+ * bootstrap tokens and certificate keys, etcd membership. Must not touch: namespaces, links,
+ * processes (the provider), the profile file, the user's kubeconfig.
+ *
+ * The calls that matter: bootstrap_init(), bootstrap_join(), bootstrap_etcd_remove().
+ */
+#ifndef VIPD_BOOTSTRAP_H
+#define VIPD_BOOTSTRAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "provider.h"
+
+#define BOOTSTRAP_POD_SUBNET	 "10.244.0.0/16"
+#define BOOTSTRAP_SERVICE_SUBNET "10.96.0.0/12"
+
+/* `kubeadm init` on n (the first control plane). */
+int bootstrap_init(const struct provider *pv, const struct profile_node *n);
+/* `kubeadm join` of n through `via`, a running control plane (which issues the token and, for
+ * a control plane, uploads the certificates under a fresh key). */
+int bootstrap_join(const struct provider *pv, const struct profile_node *n,
+		   const struct profile_node *via);
+/* Removes etcd member `name` through `via` (a running control plane). 0 also when it is not a
+ * member. */
+int bootstrap_etcd_remove(const struct provider *pv, const struct profile_node *via,
+			  const char *name);
+/* The etcd members `via` reports: "name started|unstarted learner|voter" lines into out. */
+int bootstrap_etcd_members(const struct provider *pv, const struct profile_node *via, char *out,
+			   size_t len);
+/* `kubectl delete node name` through `via`. */
+int bootstrap_delete_node(const struct provider *pv, const struct profile_node *via,
+			  const char *name);
+/* Writes the VIP daemon's static pod into n's manifests directory (vipd or kube-vip, as the
+ * profile says). init_node: also mount super-admin.conf (it exists only there). */
+int bootstrap_vip_manifest(const struct provider *pv, const struct profile_node *n, bool init_node);
+/* kubectl with the node's admin.conf, run inside `via`; output captured into out. */
+int bootstrap_kubectl(const struct provider *pv, const struct profile_node *via, char *const *args,
+		      char *out, size_t len, int timeout_ms);
+
+#endif

@@ -1,0 +1,305 @@
+/*
+ * cmd_start.c — `start`, `stop` and `delete`: flags, the checks a user gets a one-line answer
+ * from, and the hand-over to the cluster actions.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define DEFAULT_SUBNET "192.168.49.0/24"
+
+struct start_opts {
+	const char *profile;
+	const char *subnet;
+	const char *provider;
+	unsigned port;
+	unsigned nodes; /* 0: default */
+	bool ha;
+	bool wait;
+};
+
+static const char start_usage[] =
+    "usage: provisioner start [--ha] [-p PROFILE] [--nodes N] [--subnet CIDR]\n"
+    "                         [--apiserver-port PORT] [--vip-provider vipd|kube-vip] "
+    "[--wait=true|false]\n"
+    "Starts a cluster of real kubeadm nodes made of Linux namespaces; --ha makes 3 control\n"
+    "planes behind a VIP (.254 of the subnet) held by the VIP daemon. On an existing stopped\n"
+    "profile it starts every node at once.\n";
+
+static int parse_uint(const char *flag, const char *arg, unsigned min, unsigned max, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max || arg[0] == '-')
+		return cli_fail(EXIT_USAGE, "%s \"%s\": want a whole number from %u to %u", flag,
+				arg, min, max);
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_start(int argc, char **argv, struct start_opts *o)
+{
+	static const struct option opts[] = {{"profile", required_argument, NULL, 'p'},
+					     {"ha", no_argument, NULL, 'H'},
+					     {"nodes", required_argument, NULL, 'n'},
+					     {"subnet", required_argument, NULL, 's'},
+					     {"apiserver-port", required_argument, NULL, 'P'},
+					     {"vip-provider", required_argument, NULL, 'V'},
+					     {"wait", optional_argument, NULL, 'w'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	*o = (struct start_opts){.profile = cli_profile_default(),
+				 .subnet = DEFAULT_SUBNET,
+				 .provider = "vipd",
+				 .port = 8443,
+				 .wait = true};
+	int ch, rc = 0;
+	optind = 1;
+	while (!rc && (ch = getopt_long(argc, argv, "p:n:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			o->profile = optarg;
+			break;
+		case 'H':
+			o->ha = true;
+			break;
+		case 'n':
+			rc = parse_uint("--nodes", optarg, 1, 20, &o->nodes);
+			break;
+		case 's':
+			o->subnet = optarg;
+			break;
+		case 'P':
+			rc = parse_uint("--apiserver-port", optarg, 1, 65535, &o->port);
+			break;
+		case 'V':
+			o->provider = optarg;
+			break;
+		case 'w':
+			if (optarg && strcmp(optarg, "true") && strcmp(optarg, "all") &&
+			    strcmp(optarg, "false") && strcmp(optarg, "none"))
+				return cli_fail(EXIT_USAGE, "--wait \"%s\": want true or false",
+						optarg);
+			o->wait = !optarg || !strcmp(optarg, "true") || !strcmp(optarg, "all");
+			break;
+		case 'h':
+			fputs(start_usage, stdout);
+			return -1;
+		default:
+			return cli_fail(EXIT_USAGE, "see `provisioner start --help`");
+		}
+	}
+	if (rc)
+		return rc;
+	if (optind < argc)
+		return cli_fail(EXIT_USAGE, "start: unexpected argument \"%s\"", argv[optind]);
+	if (strcmp(o->provider, "vipd") && strcmp(o->provider, "kube-vip"))
+		return cli_fail(EXIT_USAGE, "--vip-provider \"%s\": want vipd or kube-vip",
+				o->provider);
+	if (o->ha && o->nodes && o->nodes < 3)
+		return cli_fail(EXIT_USAGE,
+				"--nodes %u: HA (multi-control plane) clusters require 3 or more "
+				"control-plane nodes",
+				o->nodes);
+	return 0;
+}
+
+/* IPVS needs ip_vs in the kernel; the provisioner never loads modules. */
+static bool ipvs_available(void)
+{
+	return access("/sys/module/ip_vs", F_OK) == 0;
+}
+
+static int new_profile(struct cli *c, const struct start_opts *o)
+{
+	char why[256];
+	if (profile_init(&c->p, o->profile, o->subnet, o->port, c->k8s_version, o->provider, why,
+			 sizeof(why)))
+		return cli_fail(EXIT_USAGE, "%s", why);
+	c->p.lb_enable = ipvs_available();
+	c->p.ha = o->ha;
+	unsigned total = o->nodes ? o->nodes : o->ha ? 3 : 1;
+	unsigned cps = o->ha ? 3 : 1;
+	for (unsigned i = 0; i < total; i++) {
+		struct profile_node *n;
+		if (profile_node_add(&c->p, i < cps, &n))
+			return cli_fail(EXIT_USAGE, "--nodes %u: subnet %s has no room for them",
+					total, o->subnet);
+	}
+	int rc = profile_save(c->home, &c->p);
+	return rc ? cli_fail(EXIT_INTERNAL, "cannot save profile: %s", strerror(-rc)) : 0;
+}
+
+static bool any_running(const struct profile *p)
+{
+	for (size_t i = 0; i < p->n_nodes; i++)
+		if (provider_node_running(&p->nodes[i]))
+			return true;
+	return false;
+}
+
+static int start_new(struct cli *c, const struct start_opts *o)
+{
+	printf("😄  [%s] provisioner %s on this machine (no Docker: nodes are Linux namespaces)\n",
+	       o->profile, CLI_VERSION);
+	printf("✨  Using the namespaces driver, containerd runtime, Kubernetes %s\n",
+	       c->k8s_version);
+	int rc = new_profile(c, o);
+	if (rc)
+		return rc;
+	if (c->p.lb_enable)
+		printf("⚖️   IPVS control-plane load balancing: on (ip_vs is loaded)\n");
+	else
+		printf("⚖️   IPVS control-plane load balancing: off (the kernel has no ip_vs "
+		       "module "
+		       "loaded; modules are never loaded by the provisioner)\n");
+	cli_bind(c);
+	if ((rc = cli_build_images(c)))
+		return rc;
+	int err = action_start(&c->act);
+	if (err)
+		return cli_action_failed(c, "start", err);
+	return 0;
+}
+
+int cmd_start(int argc, char **argv)
+{
+	struct start_opts o;
+	int rc = parse_start(argc, argv, &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if ((rc = cli_need_root("start")))
+		return rc;
+	static struct cli c;
+	if ((rc = cli_init(&c)) || (rc = cli_open_profile(&c, o.profile, false)) ||
+	    (rc = cli_need_upstream(&c)))
+		goto out;
+	if (c.p.n_nodes && any_running(&c.p)) {
+		printf("✅  profile \"%s\" is already running (`provisioner status -p %s`)\n",
+		       o.profile, o.profile);
+		goto out;
+	}
+	if (c.p.n_nodes) {
+		cli_bind(&c);
+		if (!(rc = cli_build_images(&c))) {
+			int err = action_restart(&c.act);
+			rc = err ? cli_action_failed(&c, "restart", err) : 0;
+		}
+	} else
+		rc = start_new(&c, &o);
+	if (!rc)
+		printf("🏄  Done! kubectl is now configured to use \"%s\" cluster and \"default\" "
+		       "namespace by default\n",
+		       o.profile);
+out:
+	cli_close(&c);
+	return rc;
+}
+
+/* -p only. */
+static int parse_profile_only(int argc, char **argv, const char *usage, const char **profile,
+			      bool *all)
+{
+	static const struct option opts[] = {{"profile", required_argument, NULL, 'p'},
+					     {"all", no_argument, NULL, 'a'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	*profile = cli_profile_default();
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+		if (ch == 'p')
+			*profile = optarg;
+		else if (ch == 'a' && all)
+			*all = true;
+		else if (ch == 'h') {
+			fputs(usage, stdout);
+			return -1;
+		} else
+			return cli_fail(EXIT_USAGE, "see `provisioner %s --help`", argv[0]);
+	}
+	if (optind < argc)
+		return cli_fail(EXIT_USAGE, "%s: unexpected argument \"%s\"", argv[0],
+				argv[optind]);
+	return 0;
+}
+
+int cmd_stop(int argc, char **argv)
+{
+	const char *name;
+	int rc = parse_profile_only(argc, argv,
+				    "usage: provisioner stop [-p PROFILE]\nStops every node of the "
+				    "profile; `start` brings them back.\n",
+				    &name, NULL);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if ((rc = cli_need_root("stop")))
+		return rc;
+	static struct cli c;
+	if (!(rc = cli_init(&c)) && !(rc = cli_open_profile(&c, name, true)) &&
+	    !(rc = cli_need_upstream(&c))) {
+		cli_bind(&c);
+		int err = action_stop(&c.act);
+		if (err)
+			rc = cli_action_failed(&c, "stop", err);
+		else
+			printf("🛑  %zu node%s stopped.\n", c.p.n_nodes,
+			       c.p.n_nodes == 1 ? "" : "s");
+	}
+	cli_close(&c);
+	return rc;
+}
+
+static int delete_one(const char *name)
+{
+	static struct cli c;
+	int rc = cli_init(&c);
+	if (!rc)
+		rc = cli_open_profile(&c, name, true);
+	if (!rc)
+		rc = cli_need_upstream(&c);
+	if (!rc) {
+		cli_bind(&c);
+		int err = action_delete(&c.act);
+		if (err)
+			rc = cli_action_failed(&c, "delete", err);
+		else
+			printf("💀  Removed all traces of the \"%s\" cluster.\n", name);
+	}
+	cli_close(&c);
+	return rc;
+}
+
+int cmd_delete(int argc, char **argv)
+{
+	const char *name;
+	bool all = false;
+	int rc = parse_profile_only(argc, argv,
+				    "usage: provisioner delete [-p PROFILE | --all]\nStops and "
+				    "removes the profile's nodes, bridge, files and kubeconfig "
+				    "entries.\n",
+				    &name, &all);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if ((rc = cli_need_root("delete")))
+		return rc;
+	if (!all)
+		return delete_one(name);
+	char home[PATH_MAX], names[64][PROFILE_NAME_MAX + 1];
+	size_t n = 0;
+	if (profile_home(home, sizeof(home)) || profile_list(home, names, 64, &n))
+		return cli_fail(EXIT_INTERNAL, "cannot list profiles");
+	for (size_t i = 0; i < n; i++) {
+		int r = delete_one(names[i]);
+		if (r && !rc)
+			rc = r;
+	}
+	if (!n)
+		printf("🔥  No profiles to delete.\n");
+	return rc;
+}
