@@ -19,3 +19,13 @@ int nl_error_set(struct nl_error *err, int errnum, const char *fmt, ...)
 	}
 	return -errnum;
 }
+
+int why_set(char *why, size_t why_len, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (why && why_len)
+		vsnprintf(why, why_len, fmt, ap);
+	va_end(ap);
+	return errnum < 0 ? errnum : -errnum;
+}

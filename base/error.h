@@ -12,6 +12,8 @@
 #ifndef VIPD_ERROR_H
 #define VIPD_ERROR_H
 
+#include <stddef.h>
+
 struct nl_error {
 	int err;       /* negative errno, 0 when nothing failed */
 	char msg[256]; /* one line, no trailing newline */
@@ -21,5 +23,10 @@ struct nl_error {
  * callers can `return nl_error_set(...)`. errnum may be given either sign. */
 int nl_error_set(struct nl_error *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* For the pure parsers and generators that still report through a `why`/`why_len` buffer:
+ * writes the printf-style message there (why may be NULL) and returns -errnum (either sign). */
+int why_set(char *why, size_t why_len, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -63,7 +63,7 @@ static int wait_node_ready(struct action_ctx *a, struct profile_node *via, const
 			"jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
 			NULL};
 	int64_t t0 = clock_boot_ns();
-	for (;;) {
+	while (!a->no_wait) {
 		char out[256] = "";
 		if (bootstrap_kubectl(a->pv, via, args, out, sizeof(out), SHORT_MS) == 0 &&
 		    !strcmp(out, "True"))
@@ -75,6 +75,7 @@ static int wait_node_ready(struct action_ctx *a, struct profile_node *via, const
 		}
 		usleep(500000);
 	}
+	return 0;
 }
 
 /* The node's own apiserver answers /readyz. */
@@ -164,7 +165,11 @@ int action_start(struct action_ctx *a)
 	t0 = step_begin(a, "🔎", "Verifying Kubernetes components");
 	for (size_t i = 0; i < p->n_nodes && !err; i++)
 		err = wait_node_ready(a, primary, p->nodes[i].name);
-	return step_end(a, t0, err);
+	if ((err = step_end(a, t0, err)))
+		return err;
+	/* minikube's default addons: StorageClass "standard" + a dynamic hostPath provisioner. */
+	t0 = step_begin(a, "🌟", "Enabling addons: default-storageclass, storage-provisioner");
+	return step_end(a, t0, bootstrap_storage_addon(a->pv, primary));
 }
 
 int action_node_add(struct action_ctx *a, struct profile_node *n)

@@ -23,8 +23,9 @@ struct action_ctx {
 	struct provider *pv;
 	struct profile *p;
 	const char *home;
-	FILE *out;  /* step lines */
-	int wait_s; /* per wait (node Ready, HAppy) */
+	FILE *out;    /* step lines */
+	int wait_s;   /* per wait (node Ready, HAppy) */
+	bool no_wait; /* --wait=false: return once kubeadm is done, without waiting for Ready */
 	/* Called after every change to *p; returns 0 or -errno (the profile is saved). */
 	int (*save)(struct action_ctx *a);
 	const char *kubeconfig; /* the user's kubeconfig file to merge into */

@@ -12,10 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "fsutil.h"
+#include "images.h"
 #include "kubeadm_config.h"
 #include "manifest.h"
+#include "supervise.h"
+#include "storage_addon.h"
 
 #define KUBEADM_TIMEOUT_MS (600 * 1000)
 #define SHORT_TIMEOUT_MS   (60 * 1000)
@@ -102,15 +106,111 @@ static int run_kubeadm(const struct provider *pv, const struct profile_node *n, 
 	return err;
 }
 
+/* kube-vip v1.2.2 uses its kubeconfig's server literally (kube-vip #1654): that server is the
+ * endpoint name, i.e. the VIP, which nobody holds at a cold start. Its own copy names the node's
+ * apiserver instead: /etc/kubernetes/kube-vip.conf, made from `from` (a kubeconfig of this
+ * cluster, read from outside the node). */
+int bootstrap_kube_vip_kubeconfig(const struct provider *pv, const struct profile_node *n,
+				  const char *from)
+{
+	char dir[PATH_MAX], path[PATH_MAX], want[128], line[4096];
+	provider_node_dir(pv, n, dir, sizeof(dir));
+	fs_path(path, sizeof(path), "%s/etc/kubernetes/kube-vip.conf", dir);
+	snprintf(want, sizeof(want), "    server: https://%s:%u\n", n->ip, pv->p->apiserver_port);
+	FILE *in = fopen(from, "re");
+	if (!in)
+		return -errno;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	bool replaced = false;
+	while (out && fgets(line, sizeof(line), in)) {
+		bool server = strncmp(line + strspn(line, " "), "server:", 7) == 0;
+		fputs(server ? want : line, out);
+		replaced |= server;
+	}
+	fclose(in);
+	if (!out)
+		return -ENOMEM;
+	fclose(out);
+	int err = replaced ? fs_printf(path, 0600, "%s", text) : -EINVAL;
+	free(text);
+	if (err)
+		log_error(pv->log, "cannot write kube-vip's kubeconfig", "node=%s from=%s", n->name,
+			  from);
+	return err;
+}
+
+/* `kube-vip manifest pod` as kube-vip documents it, with our image name and kube-vip.conf. */
+static int kube_vip_manifest(const struct provider *pv, const struct profile_node *n,
+			     const char *path)
+{
+	const struct profile *p = pv->p;
+	char prog[PATH_MAX], port[16], tmp[] = "/tmp/provisioner-kv.XXXXXX";
+	fs_path(prog, sizeof(prog), "%s/kube-vip", pv->bindir);
+	snprintf(port, sizeof(port), "%u", p->apiserver_port);
+	char *argv[] = {prog,
+			"manifest",
+			"pod",
+			"--interface",
+			"eth0",
+			"--address",
+			(char *)p->vip,
+			"--controlplane",
+			"--arp",
+			"--leaderElection",
+			"--port",
+			port,
+			"--k8sConfigPath",
+			"/etc/kubernetes/kube-vip.conf",
+			"--leaseDuration",
+			"5",
+			"--leaseRenewDuration",
+			"3",
+			"--leaseRetry",
+			"1",
+			p->lb_enable ? "--enableLoadBalancer" : NULL,
+			NULL};
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	struct sv_spec spec = {.name = "kube-vip", .argv = argv, .log_path = tmp};
+	int err = sv_run(&spec, 30000, NULL);
+	FILE *in = err ? NULL : fopen(tmp, "re");
+	FILE *out = in ? fopen(path, "we") : NULL;
+	char line[1024];
+	bool body = false;
+	while (out && fgets(line, sizeof(line), in)) {
+		body |= strncmp(line, "apiVersion:", 11) == 0; /* skip any log lines first */
+		if (!body)
+			continue;
+		if (strstr(line, "    image: "))
+			fprintf(out, "    image: %s\n", BOOTSTRAP_KUBE_VIP_IMAGE);
+		else
+			fputs(line, out);
+	}
+	if (!err && (!in || !out || !body))
+		err = -EIO;
+	if (in)
+		fclose(in);
+	if (out && fclose(out) && !err)
+		err = -EIO;
+	unlink(tmp);
+	if (err)
+		log_error(pv->log, "kube-vip manifest pod failed", "node=%s", n->name);
+	return err;
+}
+
 int bootstrap_vip_manifest(const struct provider *pv, const struct profile_node *n, bool init_node)
 {
 	const struct profile *p = pv->p;
-	if (strcmp(p->vip_provider, "vipd") != 0) {
-		log_error(pv->log, "VIP provider not supported yet", "provider=%s",
-			  p->vip_provider);
-		return -ENOTSUP;
-	}
 	char addr[64], dir[PATH_MAX], path[PATH_MAX], why[256];
+	provider_node_dir(pv, n, dir, sizeof(dir));
+	if (!strcmp(p->vip_provider, "kube-vip")) {
+		fs_path(path, sizeof(path), "%s/etc/kubernetes/manifests/kube-vip.yaml", dir);
+		return kube_vip_manifest(pv, n, path);
+	}
 	/* The node's own apiserver: admin.conf names the VIP, which nobody holds before the
 	 * first leader (and a leader should renew through its own control plane anyway). */
 	snprintf(addr, sizeof(addr), "https://%s:%u", n->ip, p->apiserver_port);
@@ -128,7 +228,6 @@ int bootstrap_vip_manifest(const struct provider *pv, const struct profile_node 
 	o.lease_duration_s = 5;
 	o.renew_deadline_s = 3;
 	o.retry_period_s = 1;
-	provider_node_dir(pv, n, dir, sizeof(dir));
 	fs_path(path, sizeof(path), "%s/etc/kubernetes/manifests/vipd.yaml", dir);
 	FILE *f = fopen(path, "we");
 	if (!f)
@@ -139,6 +238,40 @@ int bootstrap_vip_manifest(const struct provider *pv, const struct profile_node 
 	if (err)
 		log_error(pv->log, "cannot write the VIP daemon's manifest",
 			  "node=%s reason=\"%s\"", n->name, why);
+	return err;
+}
+
+static bool kube_vip(const struct provider *pv)
+{
+	return !strcmp(pv->p->vip_provider, "kube-vip");
+}
+
+/* <node dir>/etc/kubernetes/<name>, in a static buffer (one at a time). */
+static const char *node_file(const struct provider *pv, const struct profile_node *n,
+			     const char *name)
+{
+	static char path[PATH_MAX];
+	char dir[PATH_MAX];
+	provider_node_dir(pv, n, dir, sizeof(dir));
+	fs_path(path, sizeof(path), "%s/etc/kubernetes/%s", dir, name);
+	return path;
+}
+
+/* kube-vip needs its kubeconfig before kubelet starts it: the certificates and
+ * super-admin.conf first (kubeadm init reuses them), as kube-vip's workaround for kubeadm
+ * >= 1.29 says (#684). */
+static int kube_vip_before_init(const struct provider *pv, const struct profile_node *n,
+				const char *config)
+{
+	char *certs[] = {"kubeadm", "init",	"phase",	"certs",
+			 "all",	    "--config", (char *)config, NULL};
+	char *kubeconfig[] = {"kubeadm",     "init",	 "phase",	 "kubeconfig",
+			      "super-admin", "--config", (char *)config, NULL};
+	int err = run_kubeadm(pv, n, certs, "kubeadm init phase certs failed");
+	if (!err)
+		err = run_kubeadm(pv, n, kubeconfig, "kubeadm init phase kubeconfig failed");
+	if (!err)
+		err = bootstrap_kube_vip_kubeconfig(pv, n, node_file(pv, n, "super-admin.conf"));
 	return err;
 }
 
@@ -164,12 +297,17 @@ int bootstrap_init(const struct provider *pv, const struct profile_node *n)
 	}
 	err = write_config(pv, n, text, path, sizeof(path));
 	free(text);
+	if (!err && kube_vip(pv))
+		err = kube_vip_before_init(pv, n, path);
 	if (!err)
 		err = bootstrap_vip_manifest(pv, n, true);
 	if (err)
 		return err;
 	char *argv[] = {"kubeadm", "init", "--config", path, "--upload-certs", NULL};
-	return run_kubeadm(pv, n, argv, "kubeadm init failed");
+	err = run_kubeadm(pv, n, argv, "kubeadm init failed");
+	if (!err && kube_vip(pv)) /* back from super-admin.conf, from kube-vip's next start on */
+		err = bootstrap_kube_vip_kubeconfig(pv, n, node_file(pv, n, "admin.conf"));
+	return err;
 }
 
 /* From `kubeadm token create --print-join-command`: the token and the CA hash. */
@@ -228,6 +366,8 @@ int bootstrap_join(const struct provider *pv, const struct profile_node *n,
 	}
 	err = write_config(pv, n, text, path, sizeof(path));
 	free(text);
+	if (!err && n->control_plane && kube_vip(pv))
+		err = bootstrap_kube_vip_kubeconfig(pv, n, node_file(pv, via, "admin.conf"));
 	if (!err && n->control_plane)
 		err = bootstrap_vip_manifest(pv, n, false);
 	if (err)
@@ -313,6 +453,47 @@ int bootstrap_kubectl(const struct provider *pv, const struct profile_node *via,
 	char scratch[512];
 	return provider_exec_capture(pv, via, argv, out ? out : scratch,
 				     out ? len : sizeof(scratch), timeout_ms);
+}
+
+static int write_storage_addon(const struct provider *pv, const struct profile_node *via,
+			       char *path, size_t len)
+{
+	char version[64], why[256], dir[PATH_MAX];
+	int err = node_images_storage_version(pv->bindir, version, sizeof(version));
+	if (err) {
+		log_error(pv->log, "cannot ask the storage provisioner its version",
+			  "program=%s/" STORAGE_ADDON_PROGRAM " error=\"%s\"", pv->bindir,
+			  strerror(-err));
+		return err;
+	}
+	char *text = NULL;
+	if ((err = storage_addon_manifest(version, &text, why, sizeof(why)))) {
+		log_error(pv->log, "storage addon manifest", "reason=\"%s\"", why);
+		return err;
+	}
+	provider_node_dir(pv, via, dir, sizeof(dir));
+	err = fs_path(path, len, "%s/storage-addon.yaml", dir);
+	if (!err)
+		err = fs_printf(path, 0644, "%s", text);
+	free(text);
+	if (err)
+		log_error(pv->log, "cannot write the storage addon", "path=%s error=\"%s\"", path,
+			  strerror(-err));
+	return err;
+}
+
+int bootstrap_storage_addon(const struct provider *pv, const struct profile_node *via)
+{
+	char path[PATH_MAX], out[2048];
+	int err = write_storage_addon(pv, via, path, sizeof(path));
+	if (err)
+		return err;
+	char *args[] = {"apply", "-f", path, NULL};
+	err = bootstrap_kubectl(pv, via, args, out, sizeof(out), SHORT_TIMEOUT_MS);
+	if (err)
+		log_error(pv->log, "kubectl apply of the storage addon failed",
+			  "via=%s file=%s output=\"%.300s\"", via->name, path, out);
+	return err;
 }
 
 int bootstrap_delete_node(const struct provider *pv, const struct profile_node *via,

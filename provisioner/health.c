@@ -150,8 +150,30 @@ static void vip_role(const struct profile_node *n, char *out, size_t len)
 	snprintf(out, len, "%s", end[-1] == '1' ? "leader" : "follower");
 }
 
+/* kube-vip v1.2.2 sets kube_vip_is_leader only after its leading callback returns, i.e. never
+ * while it leads: its role comes from the Lease instead. */
+static void lease_holder(const struct provider *pv, char *out, size_t len)
+{
+	struct profile_node *cp = NULL;
+	struct profile *p = (struct profile *)pv->p;
+	for (size_t i = 0; i < p->n_nodes && !cp; i++)
+		if (p->nodes[i].control_plane && provider_node_running(&p->nodes[i]))
+			cp = &p->nodes[i];
+	char *args[] = {"-n",
+			"kube-system",
+			"get",
+			"lease",
+			"plndr-cp-lock",
+			"-o",
+			"jsonpath={.spec.holderIdentity}",
+			NULL};
+	if (!cp || bootstrap_kubectl(pv, cp, args, out, len, PROBE_MS * 5))
+		out[0] = '\0';
+}
+
 static void probe_node(const struct provider *pv, const struct profile_node *n, bool kubeconfig_ok,
-		       const char *members, struct node_health *h, char *role, size_t role_len)
+		       const char *members, const char *holder, struct node_health *h, char *role,
+		       size_t role_len)
 {
 	bool up = provider_node_running(n);
 	*h = (struct node_health){.name = n->name,
@@ -171,10 +193,12 @@ static void probe_node(const struct provider *pv, const struct profile_node *n, 
 	char needle[80];
 	snprintf(needle, sizeof(needle), " %s started", n->name);
 	h->etcd_member = members && strstr(members, needle);
-	if (up)
-		vip_role(n, role, role_len);
-	else
+	if (!up)
 		snprintf(role, role_len, "down");
+	else if (holder)
+		snprintf(role, role_len, "%s", !strcmp(holder, n->name) ? "leader" : "follower");
+	else
+		vip_role(n, role, role_len);
 }
 
 void health_probe(const struct provider *pv, const char *kubeconfig_file, struct health_report *out)
@@ -188,10 +212,14 @@ void health_probe(const struct provider *pv, const char *kubeconfig_file, struct
 		if (p->nodes[i].control_plane && provider_node_running(&p->nodes[i]) &&
 		    bootstrap_etcd_members(pv, &p->nodes[i], members, sizeof(members)) == 0)
 			list = members;
+	char holder[128] = "";
+	bool by_lease = !strcmp(p->vip_provider, "kube-vip");
+	if (by_lease)
+		lease_holder(pv, holder, sizeof(holder));
 	out->n = p->n_nodes;
 	for (size_t i = 0; i < p->n_nodes; i++)
-		probe_node(pv, &p->nodes[i], kc_ok, list, &out->nodes[i], out->roles[i],
-			   sizeof(out->roles[i]));
+		probe_node(pv, &p->nodes[i], kc_ok, list, by_lease ? holder : NULL, &out->nodes[i],
+			   out->roles[i], sizeof(out->roles[i]));
 	cluster_decide(out->nodes, out->n, &out->verdict);
 	cluster_apply_ha(&out->verdict, p->ha);
 }

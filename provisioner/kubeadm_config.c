@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
+
 /* Only checks of the machine every node shares, which no node can change; whatever a node can
  * get wrong (ports, files, kubelet on PATH, ip_forward in its network namespace) still stops
  * kubeadm. Not listed, on purpose: Swap (only ever warns in v1.34; failSwapOn: false is what
@@ -36,32 +38,19 @@ const char *const kubeadm_ignored_preflight_reason[] = {
     NULL,
 };
 
-static int fail(char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (why && why_len)
-		vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /* Present, non-empty, printable ASCII: then no byte can end a double-quoted YAML scalar but "
  * and \, which are escaped, and the value can be echoed in a one-line message. */
 static int check_str(const char *name, const char *s, char *why, size_t why_len)
 {
 	if (!s)
-		return fail(why, why_len, "%s: missing", name);
+		return why_set(why, why_len, EINVAL, "%s: missing", name);
 	if (!*s)
-		return fail(why, why_len, "%s \"\": empty", name);
+		return why_set(why, why_len, EINVAL, "%s \"\": empty", name);
 	for (size_t i = 0; s[i]; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c >= 0x7f)
-			return fail(why, why_len, "%s: byte 0x%02x at %zu is not printable ASCII",
-				    name, c, i);
+			return why_set(why, why_len, EINVAL,
+				       "%s: byte 0x%02x at %zu is not printable ASCII", name, c, i);
 	}
 	return 0;
 }
@@ -73,7 +62,8 @@ static int check_ip(const char *name, const char *s, char *why, size_t why_len)
 	if (err)
 		return err;
 	if (inet_pton(AF_INET, s, addr) != 1 && inet_pton(AF_INET6, s, addr) != 1)
-		return fail(why, why_len, "%s \"%s\": not an IPv4 or IPv6 address", name, s);
+		return why_set(why, why_len, EINVAL, "%s \"%s\": not an IPv4 or IPv6 address", name,
+			       s);
 	return 0;
 }
 
@@ -103,7 +93,8 @@ static int check_cidr(const char *name, const char *s, char *why, size_t why_len
 	if (err)
 		return err;
 	if (!is_cidr(s))
-		return fail(why, why_len, "%s \"%s\": not a CIDR (address/prefix length)", name, s);
+		return why_set(why, why_len, EINVAL,
+			       "%s \"%s\": not a CIDR (address/prefix length)", name, s);
 	return 0;
 }
 
@@ -140,8 +131,8 @@ static int check_dns_name(const char *name, const char *s, char *why, size_t why
 	if (err)
 		return err;
 	if (!is_dns_name(s))
-		return fail(why, why_len, "%s \"%s\": not a lowercase DNS name (RFC 1123)", name,
-			    s);
+		return why_set(why, why_len, EINVAL,
+			       "%s \"%s\": not a lowercase DNS name (RFC 1123)", name, s);
 	return 0;
 }
 
@@ -164,8 +155,8 @@ static int check_token(const char *s, char *why, size_t why_len)
 	for (size_t i = 0; ok && i < 23; i++)
 		ok = i == 6 || is_lower_alnum(s[i]);
 	if (!ok)
-		return fail(why, why_len,
-			    "token \"%s\": not a bootstrap token ([a-z0-9]{6}.[a-z0-9]{16})", s);
+		return why_set(why, why_len, EINVAL,
+			       "token \"%s\": not a bootstrap token ([a-z0-9]{6}.[a-z0-9]{16})", s);
 	return 0;
 }
 
@@ -175,7 +166,8 @@ static int check_certificate_key(const char *s, char *why, size_t why_len)
 	if (err)
 		return err;
 	if (strlen(s) != 64 || !is_hex(s, 64))
-		return fail(why, why_len, "certificate_key \"%s\": not 64 hex digits", s);
+		return why_set(why, why_len, EINVAL, "certificate_key \"%s\": not 64 hex digits",
+			       s);
 	return 0;
 }
 
@@ -185,8 +177,8 @@ static int check_ca_cert_hash(const char *s, char *why, size_t why_len)
 	if (err)
 		return err;
 	if (strlen(s) != 71 || strncmp(s, "sha256:", 7) || !is_hex(s + 7, 64))
-		return fail(why, why_len, "ca_cert_hash \"%s\": not \"sha256:\" and 64 hex digits",
-			    s);
+		return why_set(why, why_len, EINVAL,
+			       "ca_cert_hash \"%s\": not \"sha256:\" and 64 hex digits", s);
 	return 0;
 }
 
@@ -197,17 +189,17 @@ static int check_cgroup_root(const char *s, char *why, size_t why_len)
 	if (err)
 		return err;
 	if (s[0] != '/' || !s[1] || strchr(s + 1, '/') || !strcmp(s, "/.") || !strcmp(s, "/.."))
-		return fail(why, why_len,
-			    "cgroup_root \"%s\": not \"/<name>\" (one level, no "
-			    "other '/')",
-			    s);
+		return why_set(why, why_len, EINVAL,
+			       "cgroup_root \"%s\": not \"/<name>\" (one level, no "
+			       "other '/')",
+			       s);
 	return 0;
 }
 
 static int check_port(unsigned port, char *why, size_t why_len)
 {
 	if (port < 1 || port > 65535)
-		return fail(why, why_len, "port %u: not in 1..65535", port);
+		return why_set(why, why_len, EINVAL, "port %u: not in 1..65535", port);
 	return 0;
 }
 
@@ -217,8 +209,8 @@ static int check_version(const char *s, char *why, size_t why_len)
 	if (err)
 		return err;
 	if (s[0] != 'v' || s[1] < '0' || s[1] > '9')
-		return fail(why, why_len, "k8s_version \"%s\": not \"v<major>.<minor>.<patch>\"",
-			    s);
+		return why_set(why, why_len, EINVAL,
+			       "k8s_version \"%s\": not \"v<major>.<minor>.<patch>\"", s);
 	return 0;
 }
 
@@ -226,9 +218,9 @@ static int check_cp_ips(const char *const *ips, char *why, size_t why_len)
 {
 	char name[32];
 	if (!ips || !ips[0])
-		return fail(why, why_len,
-			    "cp_ips: empty (the certSANs need every control-plane "
-			    "node IP)");
+		return why_set(why, why_len, EINVAL,
+			       "cp_ips: empty (the certSANs need every control-plane "
+			       "node IP)");
 	for (size_t i = 0; ips[i]; i++) {
 		snprintf(name, sizeof(name), "cp_ips[%zu]", i);
 		int err = check_ip(name, ips[i], why, why_len);
@@ -512,7 +504,8 @@ static int render(void (*put)(FILE *, const struct kubeadm_params *),
 int kubeadm_init_config(const struct kubeadm_params *p, char **out, char *why, size_t why_len)
 {
 	if (!p || !out)
-		return fail(why, why_len, "kubeadm_init_config: no parameters or no output");
+		return why_set(why, why_len, EINVAL,
+			       "kubeadm_init_config: no parameters or no output");
 	*out = NULL;
 	int err = check_init(p, why, why_len);
 	return err ? err : render(put_init, p, out);
@@ -521,7 +514,8 @@ int kubeadm_init_config(const struct kubeadm_params *p, char **out, char *why, s
 int kubeadm_join_config(const struct kubeadm_params *p, char **out, char *why, size_t why_len)
 {
 	if (!p || !out)
-		return fail(why, why_len, "kubeadm_join_config: no parameters or no output");
+		return why_set(why, why_len, EINVAL,
+			       "kubeadm_join_config: no parameters or no output");
 	*out = NULL;
 	int err = check_join(p, why, why_len);
 	return err ? err : render(put_join, p, out);

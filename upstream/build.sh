@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real upstream programs pinned in upstream/go.mod (Kubernetes, etcd, kube-vip,
-# CoreDNS) into a cache directory keyed by the sha256 of go.mod + go.sum, so tests and
-# benchmarks run against the genuine parts at known versions. Does nothing when that directory
-# is complete. See README.md.
+# CoreDNS, local-path-provisioner) into a cache directory keyed by the sha256 of go.mod +
+# go.sum, so tests and benchmarks run against the genuine parts at known versions. Does nothing
+# when that directory is complete. See README.md.
 #
 # Usage: upstream/build.sh [--print-bindir | --tidy | --help]
 #   (no option)     build what is missing; progress on stderr, the bin dir on stdout
@@ -38,11 +38,12 @@ programs=(
 	"etcdctl|go.etcd.io/etcd/etcdctl/v3|etcd"
 	"kube-vip|github.com/kube-vip/kube-vip|own"
 	"coredns|github.com/coredns/coredns|own"
+	"local-path-provisioner|github.com/rancher/local-path-provisioner|own"
 )
 
 cache_root=${VIPD_UPSTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vipd/upstream}
 # The key covers every pin: go.sum for the modules built from this module's graph, go.mod for
-# the two built from their own (kube-vip, CoreDNS; see README.md).
+# those built from their own (kube-vip, CoreDNS, local-path-provisioner; see README.md).
 cache_key() { cat go.mod go.sum 2>/dev/null | sha256sum | cut -d' ' -f1; }
 key=$(cache_key)
 bindir="$cache_root/$key/bin"
@@ -53,7 +54,7 @@ case "${1:-}" in
 --print-bindir) mode=print ;;
 --tidy) mode=tidy ;;
 -h | --help)
-	sed -n '7,16p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '7,15p' "$here/build.sh" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *) die "unknown option \"$1\" (expected --print-bindir, --tidy or --help)" ;;
@@ -241,6 +242,8 @@ for p in "${programs[@]}"; do
 		ver=$(own_pin "$pkg") || exit 1
 		ldflags="-s -w"
 		[ "$name" = kube-vip ] && ldflags+=" -X=main.Version=$ver" # kube-vip's Makefile
+		# local-path-provisioner's scripts/build (its --version then names the pin)
+		[ "$name" = local-path-provisioner ] && ldflags+=" -X=main.VERSION=$ver"
 		src=$(module_file "$pkg" "$ver" Dir) || exit 1
 		rm -rf "$stage.src"
 		cp -r "$src" "$stage.src" && chmod -R u+w "$stage.src"

@@ -236,6 +236,7 @@ require (
 replace (
 	github.com/coredns/coredns => github.com/coredns/coredns v1.12.1
 	github.com/kube-vip/kube-vip => github.com/kube-vip/kube-vip v1.2.2
+	github.com/rancher/local-path-provisioner => github.com/rancher/local-path-provisioner v0.0.30
 )
 
 // Written by build.sh --tidy: the pinned releases' own modules at their published versions.

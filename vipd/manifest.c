@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "error.h"
 #include "inet_prefix.h"
 #include "le_config.h"
 #include "mgr_config.h"
@@ -36,19 +37,6 @@ void manifest_opts_defaults(struct manifest_opts *o)
 	};
 }
 
-static int fail(char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (why && why_len)
-		vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /* Values end up inside YAML double quotes: printable ASCII only, so no byte can end the
  * scalar, start a new line or need a YAML escape other than \" and \\. The value itself is
  * not echoed (it may hold the very control character being refused). */
@@ -57,11 +45,11 @@ static int check_text(const char *opt, const char *s, char *why, size_t why_len)
 	for (size_t i = 0; s && s[i]; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c == 0x7f)
-			return fail(why, why_len, "%s: control character 0x%02x at byte %zu", opt,
-				    c, i);
+			return why_set(why, why_len, EINVAL,
+				       "%s: control character 0x%02x at byte %zu", opt, c, i);
 		if (c >= 0x80)
-			return fail(why, why_len, "%s: non-ASCII byte 0x%02x at byte %zu", opt, c,
-				    i);
+			return why_set(why, why_len, EINVAL,
+				       "%s: non-ASCII byte 0x%02x at byte %zu", opt, c, i);
 	}
 	return 0;
 }
@@ -95,12 +83,13 @@ static int check_interface(const struct manifest_opts *o, char *why, size_t why_
 {
 	const char *s = o->interface;
 	if (!s || !*s)
-		return o->arp ? fail(why, why_len, "--interface is required with --arp") : 0;
+		return o->arp ? why_set(why, why_len, EINVAL, "--interface is required with --arp")
+			      : 0;
 	if (strlen(s) > IFNAME_MAX || strpbrk(s, "/: ") || !strcmp(s, ".") || !strcmp(s, ".."))
-		return fail(why, why_len,
-			    "--interface \"%s\": not an interface name (1 to %d characters, no "
-			    "'/', ':' or spaces)",
-			    s, IFNAME_MAX);
+		return why_set(why, why_len, EINVAL,
+			       "--interface \"%s\": not an interface name (1 to %d characters, no "
+			       "'/', ':' or spaces)",
+			       s, IFNAME_MAX);
 	return 0;
 }
 
@@ -109,10 +98,10 @@ static int check_address(const struct manifest_opts *o, struct inet_prefix *vip,
 {
 	char reason[160];
 	if (!o->address || !*o->address)
-		return fail(why, why_len, "--address is required");
+		return why_set(why, why_len, EINVAL, "--address is required");
 	/* inet_prefix's reasons start `address "TEXT": `, so this reads `--address "TEXT": `. */
 	if (inet_prefix_parse(o->address, vip, reason, sizeof(reason)) < 0)
-		return fail(why, why_len, "--%s", reason);
+		return why_set(why, why_len, EINVAL, "--%s", reason);
 	return 0;
 }
 
@@ -124,17 +113,17 @@ static int check_timings(const struct manifest_opts *o, char *why, size_t why_le
 	const int64_t margin_min = MGR_KERNEL_LIFETIME_GRANULARITY_MS + MGR_LOOP_BLOCK_MAX_MS;
 	char reason[200];
 	if (le_timing_validate(&t, reason, sizeof(reason)) < 0)
-		return fail(why, why_len,
-			    "--leaseDuration %u --leaseRenewDuration %u --leaseRetry %u: %s",
-			    o->lease_duration_s, o->renew_deadline_s, o->retry_period_s, reason);
+		return why_set(why, why_len, EINVAL,
+			       "--leaseDuration %u --leaseRenewDuration %u --leaseRetry %u: %s",
+			       o->lease_duration_s, o->renew_deadline_s, o->retry_period_s, reason);
 	/* The same floor `vipd manager` enforces: a manifest it would refuse is no manifest. */
 	if (t.lease_ms - t.renew_ms < margin_min)
-		return fail(why, why_len,
-			    "--leaseDuration %u --leaseRenewDuration %u: leaseDuration must exceed "
-			    "renewDeadline by at least %llds (vipd's margin for the kernel and its "
-			    "loop)",
-			    o->lease_duration_s, o->renew_deadline_s,
-			    (long long)(margin_min / 1000));
+		return why_set(
+		    why, why_len, EINVAL,
+		    "--leaseDuration %u --leaseRenewDuration %u: leaseDuration must exceed "
+		    "renewDeadline by at least %llds (vipd's margin for the kernel and its "
+		    "loop)",
+		    o->lease_duration_s, o->renew_deadline_s, (long long)(margin_min / 1000));
 	return 0;
 }
 
@@ -144,16 +133,18 @@ static int check_fwd_method(const char *m, char *why, size_t why_len)
 	for (size_t i = 0; m && i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (!strcmp(m, methods[i]))
 			return 0;
-	return fail(why, why_len,
-		    "--lbForwardingMethod \"%s\": must be local, masquerade, tunnel or directroute",
-		    m ? m : "");
+	return why_set(
+	    why, why_len, EINVAL,
+	    "--lbForwardingMethod \"%s\": must be local, masquerade, tunnel or directroute",
+	    m ? m : "");
 }
 
 static int check_path(const char *opt, const char *path, char *why, size_t why_len)
 {
 	if (!path || path[0] != '/')
-		return fail(why, why_len, "%s \"%s\": must be an absolute path on the node", opt,
-			    path ? path : "");
+		return why_set(why, why_len, EINVAL,
+			       "%s \"%s\": must be an absolute path on the node", opt,
+			       path ? path : "");
 	return 0;
 }
 
@@ -164,31 +155,35 @@ static int check_names(const struct manifest_opts *o, char *why, size_t why_len)
 	struct le_config cfg;
 	char reason[160];
 	if (!o->namespace_ || le_lock_parse("x", o->namespace_, &cfg, reason, sizeof(reason)) < 0)
-		return fail(why, why_len, "--namespace \"%s\": not a valid Kubernetes namespace",
-			    o->namespace_ ? o->namespace_ : "");
+		return why_set(why, why_len, EINVAL,
+			       "--namespace \"%s\": not a valid Kubernetes namespace",
+			       o->namespace_ ? o->namespace_ : "");
 	if (!o->lease_name ||
 	    le_lock_parse(o->lease_name, o->namespace_, &cfg, reason, sizeof(reason)) < 0)
-		return fail(why, why_len,
-			    "--leaseName \"%s\": not a Lease name (NAME or NAMESPACE/NAME, "
-			    "lowercase DNS names)",
-			    o->lease_name ? o->lease_name : "");
+		return why_set(why, why_len, EINVAL,
+			       "--leaseName \"%s\": not a Lease name (NAME or NAMESPACE/NAME, "
+			       "lowercase DNS names)",
+			       o->lease_name ? o->lease_name : "");
 	return 0;
 }
 
 static int check_image(const char *image, char *why, size_t why_len)
 {
 	if (!image || !*image || strchr(image, ' '))
-		return fail(why, why_len, "--image \"%s\": must be a non-empty image reference",
-			    image ? image : "");
+		return why_set(why, why_len, EINVAL,
+			       "--image \"%s\": must be a non-empty image reference",
+			       image ? image : "");
 	return 0;
 }
 
 static int check_ports(const struct manifest_opts *o, char *why, size_t why_len)
 {
 	if (o->port == 0)
-		return fail(why, why_len, "--port \"0\": must be a whole number from 1 to 65535");
+		return why_set(why, why_len, EINVAL,
+			       "--port \"0\": must be a whole number from 1 to 65535");
 	if (o->lb_port == 0)
-		return fail(why, why_len, "--lbPort \"0\": must be a whole number from 1 to 65535");
+		return why_set(why, why_len, EINVAL,
+			       "--lbPort \"0\": must be a whole number from 1 to 65535");
 	return 0;
 }
 
@@ -374,6 +369,7 @@ int manifest_pod_write(const struct manifest_opts *o, FILE *out, char *why, size
 	      out);
 	write_volumes(o, out);
 	if (fflush(out) != 0 || ferror(out))
-		return fail(why, why_len, "writing the manifest: %s", strerror(errno)), -EIO;
+		return why_set(why, why_len, EINVAL, "writing the manifest: %s", strerror(errno)),
+		       -EIO;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bootstrap.h"
 #include "fsutil.h"
 #include "images.h"
 #include "kubeconfig_user.h"
@@ -149,6 +150,9 @@ int cli_build_images(struct cli *c)
 					.httpd_bin = PROVISIONER_HTTPD_BIN,
 					.out_dir = dir,
 					.kubeadm_images = true,
+					.kube_vip_image = strcmp(c->p.vip_provider, "kube-vip")
+							      ? NULL
+							      : BOOTSTRAP_KUBE_VIP_IMAGE,
 					.log = &c->log};
 	static struct node_images imgs;
 	if ((rc = node_images_build(&o, &imgs)))

@@ -69,35 +69,51 @@ static int open_read(struct cli *c, const char *profile, bool need_upstream)
 	return rc;
 }
 
+/* The start every reading command shares: flags, the root check, and the profile read under
+ * its lock (released at once: probes and shells must not hold it). Returns 0, -1 after
+ * --help, or an exit code already reported. */
+static int info_open(int argc, char **argv, const char *usage, struct info_opts *o, struct cli *c)
+{
+	int rc = parse_info(argc, argv, usage, o);
+	if (!rc)
+		rc = cli_need_root(argv[0]);
+	if (!rc)
+		rc = open_read(c, o->profile, true);
+	cli_close(c);
+	return rc;
+}
+
+/* The node -n names, or the primary control plane. */
+static int info_node(struct cli *c, const struct info_opts *o, struct profile_node **n)
+{
+	*n = o->node ? profile_node_find(&c->p, o->node) : profile_primary(&c->p);
+	if (*n)
+		return 0;
+	return cli_fail(EXIT_NOT_FOUND, "node \"%s\" not found in profile \"%s\"",
+			o->node ? o->node : "(primary)", o->profile);
+}
+
 int cmd_status(int argc, char **argv)
 {
 	struct info_opts o;
-	int rc = parse_info(argc, argv,
-			    "usage: provisioner status [-p PROFILE] [-n NODE] [-o text|json]\n"
-			    "Exit code: 1 a host down, 2 a kubelet or apiserver down, 4 kubeconfig "
-			    "misconfigured (OR-ed); 85 no such profile.\n",
-			    &o);
-	if (rc)
-		return rc < 0 ? 0 : rc;
-	if ((rc = cli_need_root("status")))
-		return rc;
 	static struct cli c;
 	static struct health_report h;
-	if ((rc = open_read(&c, o.profile, true)))
-		goto out;
-	cli_close(&c); /* probes take seconds; other commands need not wait */
-	health_probe(&c.pv, c.kubeconfig, &h);
-	size_t from = 0, count = h.n;
+	int rc = info_open(argc, argv,
+			   "usage: provisioner status [-p PROFILE] [-n NODE] [-o text|json]\n"
+			   "Exit code: 1 a host down, 2 a kubelet or apiserver down, 4 kubeconfig "
+			   "misconfigured (OR-ed); 85 no such profile.\n",
+			   &o, &c);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	size_t from = 0, count = c.p.n_nodes;
+	struct profile_node *n;
 	if (o.node) {
-		struct profile_node *n = profile_node_find(&c.p, o.node);
-		if (!n) {
-			rc = cli_fail(EXIT_NOT_FOUND, "node \"%s\" not found in profile \"%s\"",
-				      o.node, o.profile);
-			goto out;
-		}
+		if ((rc = info_node(&c, &o, &n)))
+			return rc;
 		from = (size_t)(n - c.p.nodes);
 		count = 1;
 	}
+	health_probe(&c.pv, c.kubeconfig, &h);
 	if (!strcmp(o.output, "json"))
 		status_print_json(stdout, o.profile, o.node ? NULL : &h.verdict, h.nodes + from,
 				  count);
@@ -107,10 +123,7 @@ int cmd_status(int argc, char **argv)
 			printf("cluster: %s (%s)\n", cluster_state_name(h.verdict.state),
 			       h.verdict.reason);
 	}
-	rc = status_exit_code(h.nodes + from, count);
-out:
-	cli_close(&c);
-	return rc;
+	return status_exit_code(h.nodes + from, count);
 }
 
 static void fill_row(struct cli *c, struct health_report *h, struct profile_row *row,
@@ -231,146 +244,83 @@ static int run_in_node(struct cli *c, struct profile_node *n, char *const *argv)
 int cmd_ssh(int argc, char **argv)
 {
 	struct info_opts o;
-	int rc = parse_info(argc, argv,
-			    "usage: provisioner ssh [-p PROFILE] [-n NODE] [-- COMMAND [ARG...]]\n"
-			    "Runs COMMAND (default: a shell) inside the node.\n",
-			    &o);
-	if (rc)
-		return rc < 0 ? 0 : rc;
-	if ((rc = cli_need_root("ssh")))
-		return rc;
 	static struct cli c;
-	if ((rc = open_read(&c, o.profile, true)))
-		goto out;
-	cli_close(&c);
-	struct profile_node *n = o.node ? profile_node_find(&c.p, o.node) : profile_primary(&c.p);
-	if (!n) {
-		rc = cli_fail(EXIT_NOT_FOUND, "node \"%s\" not found in profile \"%s\"",
-			      o.node ? o.node : "(primary)", o.profile);
-		goto out;
-	}
+	struct profile_node *n;
+	int rc = info_open(argc, argv,
+			   "usage: provisioner ssh [-p PROFILE] [-n NODE] [-- COMMAND [ARG...]]\n"
+			   "Runs COMMAND (default: a shell) inside the node.\n",
+			   &o, &c);
+	if (rc || (rc = info_node(&c, &o, &n)))
+		return rc < 0 ? 0 : rc;
 	char *shell[] = {"/bin/bash", NULL};
-	rc = run_in_node(&c, n, optind < argc ? argv + optind : shell);
-out:
-	cli_close(&c);
-	return rc;
+	return run_in_node(&c, n, optind < argc ? argv + optind : shell);
 }
 
+/* A node program's log (kubelet, containerd, init, kubeadm, commands), else a pod container's:
+ * every file kubelet keeps under the node's /var/log/pods for that container name. */
+#define LOGS_SCRIPT                                                                                \
+	"f=\"$1/log/$2.log\"; [ -r \"$f\" ] && exec cat \"$f\"; "                                  \
+	"set -- \"$1\"/rootfs/var-log/pods/*_*_*/\"$2\"/*.log; [ -r \"$1\" ] || exit 85; cat "     \
+	"\"$@\""
 int cmd_logs(int argc, char **argv)
 {
 	struct info_opts o;
-	int rc = parse_info(argc, argv,
-			    "usage: provisioner logs [-p PROFILE] [-n NODE] [COMPONENT]\n"
-			    "COMPONENT: kubelet, containerd, init, kubeadm, or a pod's container "
-			    "name (vipd, etcd, kube-apiserver, …).\n",
-			    &o);
-	if (rc)
-		return rc < 0 ? 0 : rc;
-	if ((rc = cli_need_root("logs")))
-		return rc;
 	static struct cli c;
-	if ((rc = open_read(&c, o.profile, true)))
-		goto out;
-	cli_close(&c);
-	struct profile_node *n = o.node ? profile_node_find(&c.p, o.node) : profile_primary(&c.p);
-	if (!n) {
-		rc = cli_fail(EXIT_NOT_FOUND, "node \"%s\" not found",
-			      o.node ? o.node : "(primary)");
-		goto out;
-	}
+	struct profile_node *n;
+	int rc = info_open(argc, argv,
+			   "usage: provisioner logs [-p PROFILE] [-n NODE] [COMPONENT]\n"
+			   "COMPONENT: kubelet, containerd, init, kubeadm, or a pod's container "
+			   "name (vipd, etcd, kube-apiserver, …).\n",
+			   &o, &c);
+	if (rc || (rc = info_node(&c, &o, &n)))
+		return rc < 0 ? 0 : rc;
 	const char *comp = optind < argc ? argv[optind] : "kubelet";
-	char dir[PATH_MAX], path[PATH_MAX];
+	char dir[PATH_MAX];
 	provider_node_dir(&c.pv, n, dir, sizeof(dir));
-	fs_path(path, sizeof(path), "%s/log/%s.log", dir, comp);
-	if (access(path, R_OK) == 0) {
-		rc = fs_tail(path, 200, "", stdout) ? EXIT_INTERNAL : 0;
-		goto out;
-	}
-	/* A static or regular pod's container: its log files under /var/log/pods. */
-	char pattern[PATH_MAX];
-	fs_path(pattern, sizeof(pattern),
-		"tail -n 200 %s/rootfs/var-log/pods/*_*_*/%s/*.log 2>/dev/null | grep -v '^==> ' "
-		"|| exit 85",
-		dir, comp);
-	char *sh[] = {"/bin/sh", "-c", pattern, NULL};
+	char *sh[] = {"/bin/sh", "-c", LOGS_SCRIPT, "sh", dir, (char *)comp, NULL};
 	struct sv_spec spec = {.name = "sh", .argv = sh};
 	int status = 0;
-	sv_run(&spec, 30000, &status);
+	sv_run(&spec, 60000, &status);
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_INTERNAL;
 	if (rc == EXIT_NOT_FOUND)
 		cli_fail(rc, "no logs of \"%s\" on node \"%s\"", comp, n->name);
-out:
-	cli_close(&c);
 	return rc;
+}
+
+/* A running control plane of the profile, to run kubectl in or read admin.conf from. */
+static int info_running_cp(struct cli *c, const struct info_opts *o, struct profile_node **cp)
+{
+	*cp = action_running_cp(&c->p, NULL);
+	if (*cp)
+		return 0;
+	return cli_fail(EXIT_STATE,
+			"no control plane of \"%s\" is running (`provisioner start -p %s`)",
+			o->profile, o->profile);
 }
 
 int cmd_update_context(int argc, char **argv)
 {
 	struct info_opts o;
-	int rc = parse_info(argc, argv, "usage: provisioner update-context [-p PROFILE]\n", &o);
-	if (rc)
-		return rc < 0 ? 0 : rc;
-	if ((rc = cli_need_root("update-context")))
-		return rc;
 	static struct cli c;
-	if (!(rc = open_read(&c, o.profile, true))) {
-		struct profile_node *cp = action_running_cp(&c.p, NULL);
-		char dir[PATH_MAX], admin[PATH_MAX], server[64];
-		if (!cp) {
-			rc = cli_fail(EXIT_STATE, "no control plane of \"%s\" is running",
-				      o.profile);
-			goto out;
-		}
-		provider_node_dir(&c.pv, cp, dir, sizeof(dir));
-		fs_path(admin, sizeof(admin), "%s/etc/kubernetes/admin.conf", dir);
-		snprintf(server, sizeof(server), "https://%s:%u", c.p.vip, c.p.apiserver_port);
-		if (kubeconfig_user_merge(c.bindir, c.kubeconfig, c.p.name, server, admin, &c.log))
-			rc = cli_fail(EXIT_INTERNAL, "cannot update %s", c.kubeconfig);
-		else
-			printf("🎉  \"%s\" context points at %s in %s\n", c.p.name, server,
-			       c.kubeconfig);
-	}
-out:
-	cli_close(&c);
-	return rc;
+	struct profile_node *cp;
+	int rc = info_open(argc, argv, "usage: provisioner update-context [-p PROFILE]\n", &o, &c);
+	if (rc || (rc = info_running_cp(&c, &o, &cp)))
+		return rc < 0 ? 0 : rc;
+	char dir[PATH_MAX], admin[PATH_MAX], server[64];
+	provider_node_dir(&c.pv, cp, dir, sizeof(dir));
+	fs_path(admin, sizeof(admin), "%s/etc/kubernetes/admin.conf", dir);
+	snprintf(server, sizeof(server), "https://%s:%u", c.p.vip, c.p.apiserver_port);
+	if (kubeconfig_user_merge(c.bindir, c.kubeconfig, c.p.name, server, admin, &c.log))
+		return cli_fail(EXIT_INTERNAL, "cannot update %s", c.kubeconfig);
+	printf("🎉  \"%s\" context points at %s in %s\n", c.p.name, server, c.kubeconfig);
+	return 0;
 }
 
-int cmd_service(int argc, char **argv)
+/* One table row per Service: node-port Services get the URL on the primary node. */
+static void print_services(struct cli *c, char *list)
 {
-	if (argc < 2 || strcmp(argv[1], "list"))
-		return cli_fail(EXIT_USAGE, "usage: provisioner service list [-p PROFILE]");
-	struct info_opts o;
-	int rc =
-	    parse_info(argc - 1, argv + 1, "usage: provisioner service list [-p PROFILE]\n", &o);
-	if (rc)
-		return rc < 0 ? 0 : rc;
-	if ((rc = cli_need_root("service list")))
-		return rc;
-	static struct cli c;
-	if ((rc = open_read(&c, o.profile, true)))
-		goto out;
-	cli_close(&c);
-	struct profile_node *cp = action_running_cp(&c.p, NULL);
-	if (!cp) {
-		rc = cli_fail(EXIT_STATE, "no control plane of \"%s\" is running", o.profile);
-		goto out;
-	}
-	static char out[65536];
-	char *args[] = {
-	    "get",
-	    "services",
-	    "-A",
-	    "-o",
-	    "jsonpath={range .items[*]}{.metadata.namespace}{\"\\t\"}{.metadata.name}"
-	    "{\"\\t\"}{.spec.type}{\"\\t\"}{range .spec.ports[*]}{.nodePort}{\" \"}{end}"
-	    "{\"\\n\"}{end}",
-	    NULL};
-	if (bootstrap_kubectl(&c.pv, cp, args, out, sizeof(out), 30000)) {
-		rc = cli_fail(EXIT_PROVIDER, "kubectl get services failed: %.200s", out);
-		goto out;
-	}
 	printf("%-12s %-24s %-12s %s\n", "NAMESPACE", "NAME", "TARGET PORT", "URL");
-	for (char *save = NULL, *line = strtok_r(out, "\n", &save); line;
+	for (char *save = NULL, *line = strtok_r(list, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char ns[64], name[128], type[32], ports[128] = "";
 		if (sscanf(line, "%63[^\t]\t%127[^\t]\t%31[^\t]\t%127[^\n]", ns, name, type,
@@ -381,13 +331,36 @@ int cmd_service(int argc, char **argv)
 			continue;
 		}
 		unsigned port = (unsigned)atoi(ports);
-		char url[64];
-		snprintf(url, sizeof(url), "http://%s:%u", profile_primary(&c.p)->ip, port);
-		printf("%-12s %-24s %-12u %s\n", ns, name, port, url);
+		printf("%-12s %-24s %-12u http://%s:%u\n", ns, name, port,
+		       profile_primary(&c->p)->ip, port);
 	}
-out:
-	cli_close(&c);
-	return rc;
+}
+
+int cmd_service(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "list"))
+		return cli_fail(EXIT_USAGE, "usage: provisioner service list [-p PROFILE]");
+	struct info_opts o;
+	static struct cli c;
+	struct profile_node *cp;
+	int rc =
+	    info_open(argc - 1, argv + 1, "usage: provisioner service list [-p PROFILE]\n", &o, &c);
+	if (rc || (rc = info_running_cp(&c, &o, &cp)))
+		return rc < 0 ? 0 : rc;
+	static char out[65536];
+	char *args[] = {
+	    "get",
+	    "services",
+	    "-A",
+	    "-o",
+	    "jsonpath={range .items[*]}{.metadata.namespace}{\"\\t\"}{.metadata.name}"
+	    "{\"\\t\"}{.spec.type}{\"\\t\"}{range .spec.ports[*]}{.nodePort}{\" \"}{end}"
+	    "{\"\\n\"}{end}",
+	    NULL};
+	if (bootstrap_kubectl(&c.pv, cp, args, out, sizeof(out), 30000))
+		return cli_fail(EXIT_PROVIDER, "kubectl get services failed: %.200s", out);
+	print_services(&c, out);
+	return 0;
 }
 
 int cmd_image(int argc, char **argv)

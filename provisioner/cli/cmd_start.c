@@ -159,6 +159,7 @@ static int start_new(struct cli *c, const struct start_opts *o)
 		       "module "
 		       "loaded; modules are never loaded by the provisioner)\n");
 	cli_bind(c);
+	c->act.no_wait = !o->wait;
 	if ((rc = cli_build_images(c)))
 		return rc;
 	int err = action_start(&c->act);
@@ -190,8 +191,8 @@ int cmd_start(int argc, char **argv)
 			int err = action_restart(&c.act);
 			rc = err ? cli_action_failed(&c, "restart", err) : 0;
 		}
-	} else
-		rc = start_new(&c, &o);
+	} else if ((rc = start_new(&c, &o)) && c.p.n_nodes == 0)
+		profile_remove(c.home, o.profile); /* refused before any node existed */
 	if (!rc)
 		printf("🏄  Done! kubectl is now configured to use \"%s\" cluster and \"default\" "
 		       "namespace by default\n",

@@ -14,6 +14,7 @@
 
 #include "fsutil.h"
 #include "oci_image.h"
+#include "storage_addon.h"
 #include "vipd_image.h"
 #include "supervise.h"
 
@@ -156,6 +157,103 @@ static int build_one(const struct node_images_options *o, struct node_images *ou
 	return rc;
 }
 
+/* A minimal /etc/hosts for the storage provisioner's image, as upstream's base image has one
+ * (in a pod, kubelet mounts the pod's own over it). */
+static int add_etc_hosts(const char *rootfs, char *err, size_t err_len)
+{
+	char path[PATH_MAX];
+	fs_path(path, sizeof(path), "%s/etc", rootfs);
+	int rc = fs_mkdirs(path, 0755);
+	fs_path(path, sizeof(path), "%s/etc/hosts", rootfs);
+	if (!rc)
+		rc = fs_printf(path, 0644, "127.0.0.1\tlocalhost\n::1\tlocalhost\n");
+	if (rc)
+		snprintf(err, err_len, "writing %s: %s", path, strerror(-rc));
+	return rc;
+}
+
+#define BUSYBOX "/bin/busybox" /* Debian's busybox-static */
+
+/* What the storage addon's helper pods run: upstream's setup and teardown scripts (sh, mkdir,
+ * rm) and a few commands for looking around. */
+static int add_busybox_links(const char *rootfs, char *err, size_t err_len)
+{
+	static const char *const links[] = {"sh", "mkdir", "rm",    "rmdir", "chmod",
+					    "ls", "cat",   "sleep", NULL};
+	for (size_t i = 0; links[i]; i++) {
+		char path[PATH_MAX];
+		fs_path(path, sizeof(path), "%s/bin/%s", rootfs, links[i]);
+		if (symlink("busybox", path) < 0 && errno != EEXIST) {
+			int rc = -errno;
+			snprintf(err, err_len, "symlink %s: %s", path, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int node_images_storage_version(const char *bindir, char *out, size_t len)
+{
+	char prog[PATH_MAX], tmp[] = "/tmp/node-images-version.XXXXXX";
+	fs_path(prog, sizeof(prog), "%s/" STORAGE_ADDON_PROGRAM, bindir);
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	char *argv[] = {prog, "--version", NULL};
+	struct sv_spec spec = {.name = STORAGE_ADDON_PROGRAM, .argv = argv, .log_path = tmp};
+	int rc = sv_run(&spec, 30000, NULL);
+	char line[256] = "";
+	FILE *f = fopen(tmp, "re");
+	if (f && !fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	if (f)
+		fclose(f);
+	unlink(tmp);
+	line[strcspn(line, "\n")] = '\0';
+	/* "local-path-provisioner version v0.0.30": build.sh stamps the pin. */
+	const char *v = strrchr(line, ' ');
+	if (rc || !v || v[1] != 'v')
+		return rc ? rc : -EPROTO;
+	return snprintf(out, len, "%s", v + 1) < (int)len ? 0 : -ENAMETOOLONG;
+}
+
+/* The storage addon's two images: the pinned provisioner, and busybox for its helper pods.
+ * Archive names change with what goes in (the provisioner's version, busybox's size and time,
+ * a suffix bumped when the extras change). */
+static int build_storage(const struct node_images_options *o, struct node_images *out)
+{
+	char version[64], name[128], base[128], prog[PATH_MAX];
+	int rc = node_images_storage_version(o->bindir, version, sizeof(version));
+	if (rc) {
+		log_error(o->log, "cannot ask the storage provisioner its version",
+			  "program=%s/" STORAGE_ADDON_PROGRAM " error=\"%s\"", o->bindir,
+			  strerror(-rc));
+		return rc;
+	}
+	fs_path(prog, sizeof(prog), "%s/" STORAGE_ADDON_PROGRAM, o->bindir);
+	snprintf(name, sizeof(name), STORAGE_ADDON_IMAGE_REPO ":%s", version);
+	snprintf(base, sizeof(base), STORAGE_ADDON_PROGRAM "-%s-hosts1", version);
+	static const char *const entry[] = {"/" STORAGE_ADDON_PROGRAM, NULL};
+	const char *files[] = {prog, NULL};
+	rc = build_one(o, out, name, base, files, NULL, "", entry, NULL, true, add_etc_hosts);
+	struct stat st;
+	if (!rc && stat(BUSYBOX, &st) < 0) {
+		rc = -errno;
+		log_error(o->log, "no busybox for the storage helper image",
+			  "program=" BUSYBOX
+			  " error=\"%s\" hint=\"apt-get install busybox-static\"",
+			  strerror(-rc));
+	}
+	if (rc)
+		return rc;
+	snprintf(base, sizeof(base), "busybox-%lld-%lld-links1", (long long)st.st_size,
+		 (long long)st.st_mtime);
+	const char *bb[] = {BUSYBOX, NULL};
+	return build_one(o, out, STORAGE_ADDON_HELPER_IMAGE, base, bb, NULL, "/bin", NULL, NULL,
+			 true, add_busybox_links);
+}
+
 /* `kubeadm config images list --kubernetes-version V` into list (one name per line). */
 static int kubeadm_images(const struct node_images_options *o, char *list, size_t len)
 {
@@ -227,6 +325,17 @@ int node_images_build(const struct node_images_options *o, struct node_images *o
 					    r->entry ? entry : NULL, NULL, true, r->extra)))
 				return rc;
 		}
+	}
+	if (o->kubeadm_images && (rc = build_storage(o, out)))
+		return rc;
+	if (o->kube_vip_image) {
+		static const char *const kv_entry[] = {"/kube-vip", NULL};
+		char kv[PATH_MAX];
+		fs_path(kv, sizeof(kv), "%s/kube-vip", o->bindir);
+		const char *kv_files[] = {kv, NULL};
+		if ((rc = build_one(o, out, o->kube_vip_image, "kube-vip", kv_files, NULL, "",
+				    kv_entry, NULL, true, NULL)))
+			return rc;
 	}
 	static const char *const httpd_entry[] = {"/httpd", NULL};
 	const char *files[] = {o->httpd_bin, NULL};
