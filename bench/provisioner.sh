@@ -36,7 +36,7 @@ wait_happy() {
 	done
 }
 stats() { # "median max" of the numbers on stdin
-	sort -n | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.1f %.1f", m, a[NR] }'
+	sort -n | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.1f %.1f\n", m, a[NR] }'
 }
 
 # RSS in MiB by program over every process in the node's cgroups (memory hierarchy).

@@ -120,13 +120,37 @@ static int create_node(struct action_ctx *a, struct profile_node *n)
 	return err;
 }
 
+/* Every node of the profile that is not running, at once: each node's init imports its images
+ * while the others do. Saves after, so a failure leaves the truth in the profile. */
+static int create_nodes(struct action_ctx *a)
+{
+	static struct provider_pending pending[PROFILE_MAX_NODES];
+	size_t k = 0;
+	int err = 0;
+	for (size_t i = 0; i < a->p->n_nodes && !err; i++)
+		if (!provider_node_running(&a->p->nodes[i]) &&
+		    !(err = provider_node_begin(a->pv, &a->p->nodes[i], &pending[k])))
+			k++;
+	for (size_t i = 0; i < k; i++) {
+		int e = provider_node_finish(a->pv, &pending[i], NODE_CREATE_TIMEOUT_S);
+		if (e && !err)
+			err = e;
+	}
+	int serr = a->save(a);
+	if (!err)
+		err = serr;
+	if (!err)
+		err = provider_routes_sync(a->pv);
+	return err;
+}
+
 static int join_node(struct action_ctx *a, struct profile_node *n)
 {
 	const char *kind = n->control_plane ? "control-plane" : "worker";
 	int64_t t0 = step_begin(a, "👍", "Starting \"%s\" %s node in \"%s\" cluster", n->name, kind,
 				a->p->name);
 	struct profile_node *via = action_running_cp(a->p, n);
-	int err = via ? create_node(a, n) : -EHOSTDOWN;
+	int err = !via ? -EHOSTDOWN : provider_node_running(n) ? 0 : create_node(a, n);
 	if (!err)
 		err = bootstrap_join(a->pv, n, via);
 	if (!err)
@@ -144,14 +168,14 @@ int action_start(struct action_ctx *a)
 	if (err)
 		return err;
 	int64_t t0 =
-	    step_begin(a, "👍", "Starting \"%s\" primary control-plane node in \"%s\" cluster",
-		       primary->name, p->name);
-	err = step_end(a, t0, create_node(a, primary));
-	if (err)
+	    step_begin(a, "🔥", "Creating %zu nodes (namespaces, containerd, images)", p->n_nodes);
+	if ((err = step_end(a, t0, create_nodes(a))))
 		return err;
-	t0 = step_begin(a, "🐳",
-			"Preparing Kubernetes %s on containerd (kubeadm init, %s holds the VIP %s)",
-			p->k8s_version, p->vip_provider, p->vip);
+	t0 = step_begin(
+	    a, "👍",
+	    "Starting \"%s\" primary control-plane node in \"%s\" cluster: Kubernetes %s "
+	    "on containerd, %s holds the VIP %s",
+	    primary->name, p->name, p->k8s_version, p->vip_provider, p->vip);
 	err = bootstrap_init(a->pv, primary);
 	if (!err)
 		err = merge_kubeconfig(a, primary);
@@ -270,10 +294,7 @@ int action_restart(struct action_ctx *a)
 	 * the static pods as soon as their node is up. */
 	int64_t t0 =
 	    step_begin(a, "🔄", "Restarting %zu nodes of \"%s\" at once", p->n_nodes, p->name);
-	for (size_t i = 0; i < p->n_nodes && !err; i++)
-		if (!provider_node_running(&p->nodes[i]))
-			err = create_node(a, &p->nodes[i]);
-	if ((err = step_end(a, t0, err)))
+	if ((err = step_end(a, t0, create_nodes(a))))
 		return err;
 	t0 = step_begin(a, "🔎", "Waiting for every apiserver and node");
 	for (size_t i = 0; i < p->n_nodes && !err; i++)

@@ -19,6 +19,7 @@
 #include "kubeadm_config.h"
 #include "manifest.h"
 #include "supervise.h"
+#include "tool_output.h"
 #include "storage_addon.h"
 
 #define KUBEADM_TIMEOUT_MS (600 * 1000)
@@ -310,16 +311,6 @@ int bootstrap_init(const struct provider *pv, const struct profile_node *n)
 	return err;
 }
 
-/* From `kubeadm token create --print-join-command`: the token and the CA hash. */
-static int parse_join_command(const char *out, char token[24], char hash[80])
-{
-	const char *t = strstr(out, "--token ");
-	const char *h = strstr(out, "--discovery-token-ca-cert-hash ");
-	if (!t || !h || sscanf(t + 8, "%23s", token) != 1 || sscanf(h + 31, "%79s", hash) != 1)
-		return -EPROTO;
-	return 0;
-}
-
 static int join_credentials(const struct provider *pv, const struct profile_node *via,
 			    bool control_plane, char token[24], char hash[80], char key[65])
 {
@@ -328,7 +319,7 @@ static int join_credentials(const struct provider *pv, const struct profile_node
 			  NULL};
 	int err = provider_exec_capture(pv, via, create, out, sizeof(out), SHORT_TIMEOUT_MS);
 	if (!err)
-		err = parse_join_command(out, token, hash);
+		err = tool_parse_join_command(out, token, hash);
 	if (err) {
 		log_error(pv->log, "cannot make a join token", "via=%s output=\"%.200s\"",
 			  via->name, out);
@@ -399,22 +390,7 @@ int bootstrap_etcd_members(const struct provider *pv, const struct profile_node 
 			  via->name, raw);
 		return err;
 	}
-	/* "id, started, name, peer urls, client urls, is learner" */
-	size_t used = 0;
-	out[0] = '\0';
-	for (char *save = NULL, *line = strtok_r(raw, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char id[32], state[16], name[64], peer[256], client[512], learner[8];
-		if (sscanf(line, "%31[^,], %15[^,], %63[^,], %255[^,], %511[^,], %7s", id, state,
-			   name, peer, client, learner) != 6)
-			continue;
-		int w = snprintf(out + used, len - used, "%s %s %s %s\n", id, name, state,
-				 strcmp(learner, "true") ? "voter" : "learner");
-		if (w < 0 || (size_t)w >= len - used)
-			return -ENOSPC;
-		used += (size_t)w;
-	}
-	return 0;
+	return tool_parse_etcd_members(raw, out, len);
 }
 
 int bootstrap_etcd_remove(const struct provider *pv, const struct profile_node *via,

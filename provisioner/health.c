@@ -23,6 +23,7 @@
 #include "bootstrap.h"
 #include "fsutil.h"
 #include "kubeconfig_user.h"
+#include "tool_output.h"
 
 #define PROBE_MS 2000
 
@@ -88,11 +89,11 @@ int health_netns_get(pid_t pid, unsigned port, const char *path, char *body, siz
 		kill(child, SIGKILL);
 		waitpid(child, NULL, 0);
 	}
-	int code = 0;
-	if (sscanf(raw, "HTTP/%*s %d", &code) != 1)
+	int code;
+	const char *b;
+	if (tool_parse_http(raw, &code, &b))
 		return -ECONNREFUSED;
-	const char *b = strstr(raw, "\r\n\r\n");
-	snprintf(body, len, "%s", b ? b + 4 : "");
+	snprintf(body, len, "%s", b ? b : "");
 	return code;
 }
 
@@ -141,13 +142,8 @@ static void vip_role(const struct profile_node *n, char *out, size_t len)
 {
 	static char body[65536];
 	int code = health_netns_get(n->init_pid, 2112, "/metrics", body, sizeof(body), PROBE_MS);
-	const char *line = code == 200 ? strstr(body, "\nkube_vip_is_leader{") : NULL;
-	const char *end = line ? strchr(line + 1, '\n') : NULL;
-	if (!line || !end) {
-		snprintf(out, len, "%s", code < 0 ? "down" : "unknown");
-		return;
-	}
-	snprintf(out, len, "%s", end[-1] == '1' ? "leader" : "follower");
+	const char *role = code == 200 ? tool_metric_leader(body) : NULL;
+	snprintf(out, len, "%s", role ? role : code < 0 ? "down" : "unknown");
 }
 
 /* kube-vip v1.2.2 sets kube_vip_is_leader only after its leading callback returns, i.e. never

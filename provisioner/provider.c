@@ -278,10 +278,21 @@ static int prepare_dir(const struct provider *pv, const struct profile_node *n, 
 	return err;
 }
 
-int provider_node_create(const struct provider *pv, struct profile_node *n, int timeout_s)
+/* The end of a start that failed: say where to look, stop what was started. */
+static int start_failed(const struct provider *pv, struct profile_node *n, const char *dir, int err)
 {
-	char dir[PATH_MAX];
-	int err = prepare_dir(pv, n, dir, sizeof(dir));
+	log_error(pv->log, "node did not start", "node=%s error=\"%s\" log=%s/log/init.log",
+		  n->name, strerror(-err), dir);
+	if (n->init_pid > 0)
+		provider_node_stop(pv, n, 5000);
+	return err;
+}
+
+int provider_node_begin(const struct provider *pv, struct profile_node *n,
+			struct provider_pending *pp)
+{
+	*pp = (struct provider_pending){.n = n, .status_fd = -1};
+	int err = prepare_dir(pv, n, pp->dir, sizeof(pp->dir));
 	if (!err)
 		err = provider_hosts_sync(pv);
 	struct init_fds fds;
@@ -293,7 +304,7 @@ int provider_node_create(const struct provider *pv, struct profile_node *n, int 
 		close(fds.status[1]);
 		return err;
 	}
-	pid_t init = spawn_init(pv, n, &fds, dir);
+	pid_t init = spawn_init(pv, n, &fds, pp->dir);
 	close(fds.status[1]);
 	close(fds.go[0]);
 	int code = 0;
@@ -306,23 +317,37 @@ int provider_node_create(const struct provider *pv, struct profile_node *n, int 
 	}
 	if (!err && !(err = code))
 		err = wire_node(pv, n);
-	if (!err) {
-		(void)!write(fds.go[1], "g", 1);
-		err = read_status(fds.status[0], timeout_s, &code);
-		if (!err)
-			err = code;
-	}
+	if (!err && write(fds.go[1], "g", 1) != 1)
+		err = -errno;
 	close(fds.go[1]);
-	close(fds.status[0]);
 	if (err) {
-		log_error(pv->log, "node did not start", "node=%s error=\"%s\" log=%s/log/init.log",
-			  n->name, strerror(-err), dir);
-		if (n->init_pid > 0)
-			provider_node_stop(pv, n, 5000);
-		return err;
+		close(fds.status[0]);
+		return start_failed(pv, n, pp->dir, err);
 	}
-	log_info(pv->log, "node up", "node=%s ip=%s init_pid=%d", n->name, n->ip, (int)n->init_pid);
+	pp->status_fd = fds.status[0];
 	return 0;
+}
+
+int provider_node_finish(const struct provider *pv, struct provider_pending *pp, int timeout_s)
+{
+	int code = 0;
+	int err = read_status(pp->status_fd, timeout_s, &code);
+	close(pp->status_fd);
+	pp->status_fd = -1;
+	if (!err)
+		err = code;
+	if (err)
+		return start_failed(pv, pp->n, pp->dir, err);
+	log_info(pv->log, "node up", "node=%s ip=%s init_pid=%d", pp->n->name, pp->n->ip,
+		 (int)pp->n->init_pid);
+	return 0;
+}
+
+int provider_node_create(const struct provider *pv, struct profile_node *n, int timeout_s)
+{
+	struct provider_pending pp;
+	int err = provider_node_begin(pv, n, &pp);
+	return err ? err : provider_node_finish(pv, &pp, timeout_s);
 }
 
 static bool gone_within(pid_t pid, unsigned long long start, int ms)

@@ -49,6 +49,17 @@ void provider_cgroup_root(const struct provider *pv, const struct profile_node *
 /* Starts the node's init process, wires it to the bridge, waits until containerd runs and the
  * images are in. Sets n->init_pid and n->init_start. On failure the node is stopped again. */
 int provider_node_create(const struct provider *pv, struct profile_node *n, int timeout_s);
+
+/* The same in two halves, so several nodes import their images at once: begin returns once the
+ * node is wired and told to go on; finish waits for its runtime and images. */
+struct provider_pending {
+	struct profile_node *n;
+	int status_fd;
+	char dir[4096];
+};
+int provider_node_begin(const struct provider *pv, struct profile_node *n,
+			struct provider_pending *pp);
+int provider_node_finish(const struct provider *pv, struct provider_pending *pp, int timeout_s);
 /* SIGTERM to its init (which stops kubelet, containers and containerd), SIGKILL after
  * grace_ms, then its leftover cgroup directories are removed. Clears init_pid. */
 int provider_node_stop(const struct provider *pv, struct profile_node *n, int grace_ms);

@@ -56,6 +56,15 @@ static int parse_info(int argc, char **argv, const char *usage, struct info_opts
 	return 0;
 }
 
+/* `provisioner profile --help` and the like: --help or -h anywhere before "--". */
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
 /* Opens the profile for reading (takes the lock briefly, so no command is half-way). */
 static int open_read(struct cli *c, const char *profile, bool need_upstream)
 {
@@ -148,6 +157,8 @@ static void fill_row(struct cli *c, struct health_report *h, struct profile_row 
 
 int cmd_profile(int argc, char **argv)
 {
+	if (wants_help(argc, argv))
+		return printf("usage: provisioner %s\n", "profile list [-o table|json]"), 0;
 	if (argc < 2 || strcmp(argv[1], "list"))
 		return cli_fail(EXIT_USAGE, "usage: provisioner profile list [-o table|json]");
 	struct info_opts o;
@@ -338,6 +349,8 @@ static void print_services(struct cli *c, char *list)
 
 int cmd_service(int argc, char **argv)
 {
+	if (wants_help(argc, argv))
+		return printf("usage: provisioner %s\n", "service list [-p PROFILE]"), 0;
 	if (argc < 2 || strcmp(argv[1], "list"))
 		return cli_fail(EXIT_USAGE, "usage: provisioner service list [-p PROFILE]");
 	struct info_opts o;
@@ -365,6 +378,8 @@ int cmd_service(int argc, char **argv)
 
 int cmd_image(int argc, char **argv)
 {
+	if (wants_help(argc, argv))
+		return printf("usage: provisioner %s\n", "image load ARCHIVE [-p PROFILE]"), 0;
 	if (argc < 3 || strcmp(argv[1], "load"))
 		return cli_fail(EXIT_USAGE, "usage: provisioner image load ARCHIVE [-p PROFILE]");
 	struct info_opts o;

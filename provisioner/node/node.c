@@ -372,10 +372,10 @@ static int import_images(struct node *n)
 
 /* kubeadm's systemd drop-in (10-kubeadm.conf), as a shell line: kubelet.conf once TLS
  * bootstrapping made it, the bootstrap kubeconfig before, the flags kubeadm chose. */
-#define KUBEADM_KUBELET                                                                        \
-	"/bin/sh -c 'KUBELET_KUBEADM_ARGS=; . /var/lib/kubelet/kubeadm-flags.env; "            \
-	"exec %s/kubelet --bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf "       \
-	"--kubeconfig=/etc/kubernetes/kubelet.conf --config=/var/lib/kubelet/config.yaml "     \
+#define KUBEADM_KUBELET                                                                            \
+	"/bin/sh -c 'KUBELET_KUBEADM_ARGS=; . /var/lib/kubelet/kubeadm-flags.env; "                \
+	"exec %s/kubelet --bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf "           \
+	"--kubeconfig=/etc/kubernetes/kubelet.conf --config=/var/lib/kubelet/config.yaml "         \
 	"$KUBELET_KUBEADM_ARGS'"
 
 static int start_kubelet(struct node *n)

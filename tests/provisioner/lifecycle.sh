@@ -53,6 +53,18 @@ YAML
 kc rollout status deploy/keep --timeout=180s >/dev/null
 uid=$(kc get deploy keep -o jsonpath='{.metadata.uid}')
 
+# image load: an archive (exported from one node under a new name) lands in every node.
+ctr_in() { prov ssh -p "$P" -n "$1" -- ctr --address /run/containerd/containerd.sock -n k8s.io "${@:2}"; }
+ctr_in "$P" images tag localhost/hello-from:latest localhost/loaded:v1 >/dev/null
+ctr_in "$P" images export "$WORK/loaded.tar" localhost/loaded:v1
+ctr_in "$P" images rm localhost/loaded:v1 >/dev/null
+out=$(prov image load "$WORK/loaded.tar" -p "$P") || fail "image load: $out"
+for n in "$P" "$P-m02" "$P-m03"; do
+	ctr_in "$n" images ls -q | grep -qx localhost/loaded:v1 || fail "image load: not in $n"
+done
+expect 64 'image load "/nonexistent.tar"' prov image load /nonexistent.tar -p "$P"
+step "image load put the archive's image into every node"
+
 prov stop -p "$P"
 rc=0
 prov status -p "$P" >/dev/null || rc=$?
