@@ -131,6 +131,7 @@ static int create_nodes(struct action_ctx *a)
 		if (!provider_node_running(&a->p->nodes[i]) &&
 		    !(err = provider_node_begin(a->pv, &a->p->nodes[i], &pending[k])))
 			k++;
+	a->save(a); /* the inits' PIDs: an interrupted start must not leave unknown nodes */
 	for (size_t i = 0; i < k; i++) {
 		int e = provider_node_finish(a->pv, &pending[i], NODE_CREATE_TIMEOUT_S);
 		if (e && !err)

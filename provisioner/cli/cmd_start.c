@@ -2,7 +2,10 @@
  * cmd_start.c — `start`, `stop` and `delete`: flags, the checks a user gets a one-line answer
  * from, and the hand-over to the cluster actions.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +13,10 @@
 
 #include "cli.h"
 
-#define DEFAULT_SUBNET "192.168.49.0/24"
+/* minikube's choice: 192.168.49.0/24, then every 9th /24 above it that no profile and no
+ * interface of this network namespace uses. */
+#define SUBNET_FIRST 49
+#define SUBNET_STEP  9
 
 struct start_opts {
 	const char *profile;
@@ -54,7 +60,7 @@ static int parse_start(int argc, char **argv, struct start_opts *o)
 					     {"help", no_argument, NULL, 'h'},
 					     {0}};
 	*o = (struct start_opts){.profile = cli_profile_default(),
-				 .subnet = DEFAULT_SUBNET,
+				 .subnet = NULL,
 				 .provider = "vipd",
 				 .port = 8443,
 				 .wait = true};
@@ -115,10 +121,59 @@ static bool ipvs_available(void)
 	return access("/sys/module/ip_vs", F_OK) == 0;
 }
 
+/* An address of this network namespace inside 192.168.<third>.0/24. */
+static bool subnet_in_use_here(unsigned third)
+{
+	struct ifaddrs *list, *i;
+	bool used = false;
+	if (getifaddrs(&list) < 0)
+		return false;
+	for (i = list; i && !used; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		uint32_t a = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
+		used = (a >> 8) == ((192u << 16) | (168u << 8) | third);
+	}
+	freeifaddrs(list);
+	return used;
+}
+
+static bool subnet_in_use_by_profile(const struct cli *c, const char *subnet)
+{
+	static char names[64][PROFILE_NAME_MAX + 1];
+	static struct profile other;
+	size_t n = 0;
+	char why[256];
+	if (profile_list(c->home, names, 64, &n))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (profile_load(c->home, names[i], &other, why, sizeof(why)) == 0 &&
+		    !strcmp(other.subnet, subnet))
+			return true;
+	return false;
+}
+
+static int pick_subnet(const struct cli *c, char *buf, size_t len)
+{
+	for (unsigned third = SUBNET_FIRST; third < 255; third += SUBNET_STEP) {
+		snprintf(buf, len, "192.168.%u.0/24", third);
+		if (!subnet_in_use_here(third) && !subnet_in_use_by_profile(c, buf))
+			return 0;
+	}
+	return cli_fail(EXIT_STATE,
+			"no free 192.168.x.0/24 subnet for a new profile: give --subnet");
+}
+
 static int new_profile(struct cli *c, const struct start_opts *o)
 {
-	char why[256];
-	if (profile_init(&c->p, o->profile, o->subnet, o->port, c->k8s_version, o->provider, why,
+	char why[256], picked[32];
+	const char *subnet = o->subnet;
+	int rc;
+	if (!subnet && (rc = pick_subnet(c, picked, sizeof(picked))))
+		return rc;
+	if (!subnet)
+		subnet = picked;
+	if (profile_init(&c->p, o->profile, subnet, o->port, c->k8s_version, o->provider, why,
 			 sizeof(why)))
 		return cli_fail(EXIT_USAGE, "%s", why);
 	c->p.lb_enable = ipvs_available();
@@ -129,9 +184,9 @@ static int new_profile(struct cli *c, const struct start_opts *o)
 		struct profile_node *n;
 		if (profile_node_add(&c->p, i < cps, &n))
 			return cli_fail(EXIT_USAGE, "--nodes %u: subnet %s has no room for them",
-					total, o->subnet);
+					total, subnet);
 	}
-	int rc = profile_save(c->home, &c->p);
+	rc = profile_save(c->home, &c->p);
 	return rc ? cli_fail(EXIT_INTERNAL, "cannot save profile: %s", strerror(-rc)) : 0;
 }
 

@@ -11,8 +11,8 @@ P=$PROFILE
 prov start --ha -p "$P" --vip-provider kube-vip
 remember_bridge
 [ "$(kc get nodes --no-headers | grep -c ' Ready  *control-plane ')" = 3 ] || fail "nodes: $(kc get nodes)"
-kc -n kube-system get pods -o name | grep -q "pod/kube-vip-$P" || fail "no kube-vip static pod"
-! kc -n kube-system get pods -o name | grep -q "pod/vipd-" || fail "vipd runs with --vip-provider kube-vip"
+kc -n kube-system get pods -o name | quiet_grep "pod/kube-vip-$P" || fail "no kube-vip static pod"
+! kc -n kube-system get pods -o name | quiet_grep "pod/vipd-" || fail "vipd runs with --vip-provider kube-vip"
 retry 60 bash -c "'$PROVISIONER' profile list | grep '| $P ' | grep -q HAppy" || fail "not HAppy: $(prov status -p "$P")"
 holders=$(vip_holders "$VIP")
 [ "$(wc -w <<<"$holders")" = 1 ] || fail "VIP holders: '$holders'"

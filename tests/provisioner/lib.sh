@@ -12,6 +12,9 @@ fail() {
 	echo "FAIL: $*" >&2
 	exit 1
 }
+# `cmd | quiet_grep PATTERN`: grep -q that reads all its input. Under pipefail a plain grep -q
+# that stops at its first match can leave the writer dead of SIGPIPE, failing the pipeline.
+quiet_grep() { grep "$@" >/dev/null; }
 now() { date +%s.%N; }
 elapsed() { echo "$(now) - $1" | bc; }
 step() { printf -- '-- [%6.1fs] %s\n' "$(elapsed "$T_START")" "$*"; }
@@ -49,8 +52,8 @@ leftovers() {
 	local out=""
 	[ -e "$PROVISIONER_HOME/profiles/$PROFILE" ] && out+=" profile-dir"
 	pgrep -f "__node-init --name $PROFILE(-m[0-9]+)? " >/dev/null && out+=" node-processes"
-	ls -d /sys/fs/cgroup/*/"$BRIDGE"-* 2>/dev/null | grep -q . && out+=" cgroups"
-	ip -o link show type bridge | grep -q "vp-" && out+=" bridge"
+	ls -d /sys/fs/cgroup/*/"$BRIDGE"-* 2>/dev/null | quiet_grep . && out+=" cgroups"
+	ip -o link show type bridge | quiet_grep "vp-" && out+=" bridge"
 	grep -q "name: $PROFILE" "$KUBECONFIG" 2>/dev/null && out+=" kubeconfig-entries"
 	awk -v d="$PROVISIONER_HOME" '$2 ~ d { f = 1 } END { exit !f }' /proc/mounts && out+=" mounts"
 	echo "$out"
@@ -66,8 +69,8 @@ teardown() {
 			[ -f "$f" ] && { echo "---- $f"; tail -n 10 "$f"; }
 		done
 	fi
-	if [ -d "$PROVISIONER_HOME/profiles/$PROFILE" ]; then
-		prov delete -p "$PROFILE" >/dev/null 2>&1 || echo "teardown: delete failed"
+	if [ -d "$PROVISIONER_HOME/profiles" ]; then # every profile of this test's private home
+		prov delete --all >/dev/null 2>&1 || echo "teardown: delete --all failed"
 	fi
 	local left
 	left=$(leftovers)
@@ -100,7 +103,7 @@ retry() {
 vip_holders() {
 	local vip=$1 n
 	for n in $(prov node list -p "$PROFILE" | cut -f1); do
-		prov ssh -p "$PROFILE" -n "$n" -- ip -4 -o addr show dev eth0 2>/dev/null | grep -q " $vip/" && echo "$n"
+		prov ssh -p "$PROFILE" -n "$n" -- ip -4 -o addr show dev eth0 2>/dev/null | quiet_grep " $vip/" && echo "$n"
 	done
 	return 0
 }

@@ -37,6 +37,15 @@ out=$(prov start --ha -p "$P") || fail "start of a running profile exited $?"
 grep -q "is already running" <<<"$out" || fail "start of a running profile said: $out"
 step "started; a second start says it is already running (exit 0); deleting a missing node: exit 85"
 
+# A second profile beside the first: the next free subnet (minikube's 49, 58, …), its own row.
+prov start -p "${P}b" --wait=false >/dev/null
+grep -q '"subnet": "192.168.58.0/24"' "$PROVISIONER_HOME/profiles/${P}b/config.json" ||
+	fail "the second profile did not get 192.168.58.0/24"
+[ "$(prov profile list | grep -c "| $P")" = 2 ] || fail "profile list: $(prov profile list)"
+kc config use-context "$P" >/dev/null
+prov delete -p "${P}b" >/dev/null
+step "a second profile got the next free subnet 192.168.58.0/24 and went away with delete"
+
 kc apply -f - >/dev/null <<YAML
 apiVersion: apps/v1
 kind: Deployment
@@ -60,7 +69,7 @@ ctr_in "$P" images export "$WORK/loaded.tar" localhost/loaded:v1
 ctr_in "$P" images rm localhost/loaded:v1 >/dev/null
 out=$(prov image load "$WORK/loaded.tar" -p "$P") || fail "image load: $out"
 for n in "$P" "$P-m02" "$P-m03"; do
-	ctr_in "$n" images ls -q | grep -qx localhost/loaded:v1 || fail "image load: not in $n"
+	ctr_in "$n" images ls -q | quiet_grep -x localhost/loaded:v1 || fail "image load: not in $n"
 done
 expect 64 'image load "/nonexistent.tar"' prov image load /nonexistent.tar -p "$P"
 step "image load put the archive's image into every node"
@@ -69,7 +78,7 @@ prov stop -p "$P"
 rc=0
 prov status -p "$P" >/dev/null || rc=$?
 [ $((rc & 1)) = 1 ] || fail "status of a stopped profile exited $rc (want the host bit 1)"
-prov profile list | grep "| $P " | grep -q Stopped || fail "profile list is not Stopped: $(prov profile list)"
+prov profile list | grep "| $P " | quiet_grep Stopped || fail "profile list is not Stopped: $(prov profile list)"
 step "stop: every node down; status exit $rc; profile list says Stopped"
 
 t0=$(now)
@@ -88,7 +97,7 @@ prov node start m03 -p "$P"
 step "node delete that would break etcd quorum is refused (exit 80)"
 
 # Storage outlives the primary node (minikube's provisioner dies with it).
-kc get storageclass standard -o jsonpath='{.metadata.annotations.storageclass\.kubernetes\.io/is-default-class}' | grep -qx true ||
+kc get storageclass standard -o jsonpath='{.metadata.annotations.storageclass\.kubernetes\.io/is-default-class}' | quiet_grep -x true ||
 	fail "no default StorageClass \"standard\""
 prov node delete "$P" -p "$P"
 kc apply -f - >/dev/null <<YAML

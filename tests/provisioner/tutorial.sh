@@ -64,11 +64,11 @@ step "5: kubeconfig server https://$VIP:8443"
 holders=$(vip_holders "$VIP")
 [ "$(wc -w <<<"$holders")" = 1 ] || fail "VIP holders: '$holders'"
 leader=$holders
-prov logs -p "$P" -n "$leader" vipd | grep -q 'msg="started leading" lease=kube-system/plndr-cp-lock' ||
+prov logs -p "$P" -n "$leader" vipd | quiet_grep 'msg="started leading" lease=kube-system/plndr-cp-lock' ||
 	fail "the holder's vipd log does not show it took the lease"
 for n in "$P" "$P-m02" "$P-m03"; do
 	[ "$n" = "$leader" ] && continue
-	prov logs -p "$P" -n "$n" vipd | grep -q "msg=\"new leader\" lease=kube-system/plndr-cp-lock holder=\"$leader\"" ||
+	prov logs -p "$P" -n "$n" vipd | quiet_grep "msg=\"new leader\" lease=kube-system/plndr-cp-lock holder=\"$leader\"" ||
 		fail "$n's vipd log does not follow $leader"
 done
 step "6: $leader took kube-system/plndr-cp-lock and holds the VIP; the others follow it"
@@ -88,19 +88,19 @@ step "7: three started etcd members, no learner"
 # 8: node delete m02
 prov node delete m02 -p "$P"
 [ "$(kc get nodes --no-headers | wc -l)" = 2 ] || fail "want 2 nodes after delete"
-prov profile list | grep "| $P " | grep -q Degraded || fail "profile list is not Degraded: $(prov profile list)"
+prov profile list | grep "| $P " | quiet_grep Degraded || fail "profile list is not Degraded: $(prov profile list)"
 m=$(etcd_members "$P-m03")
 [ "$(grep -c ', started, ' <<<"$m")" = 2 ] && ! grep -q "$P-m02" <<<"$m" || fail "etcd after delete: $m"
 step "8: m02 gone: 2 nodes, Degraded, kubectl through the VIP works, 2 etcd members"
 
 # 9 + 10: node add --control-plane, node add
 prov node add --control-plane -p "$P"
-kc get node "$P-m04" --no-headers | grep -q " Ready  *control-plane " || fail "m04: $(kc get node "$P-m04")"
+kc get node "$P-m04" --no-headers | quiet_grep " Ready  *control-plane " || fail "m04: $(kc get node "$P-m04")"
 retry 30 bash -c "'$PROVISIONER' profile list | grep '| $P ' | grep -q HAppy" || fail "not HAppy after adding m04"
 [ "$(etcd_members "$P-m04" | grep -c ', started, ')" = 3 ] || fail "etcd members after m04"
 step "9: $P-m04 joined as a control plane; HAppy; three etcd members"
 prov node add -p "$P"
-kc get node "$P-m05" --no-headers | grep -q " Ready  *<none> " || fail "m05: $(kc get node "$P-m05")"
+kc get node "$P-m05" --no-headers | quiet_grep " Ready  *<none> " || fail "m05: $(kc get node "$P-m05")"
 step "10: $P-m05 joined as a worker"
 
 # 11: the Deployment
