@@ -24,6 +24,7 @@
 
 #define KUBEADM_TIMEOUT_MS (600 * 1000)
 #define SHORT_TIMEOUT_MS   (60 * 1000)
+#define ETCD_REMOVE_TRIES  30 /* 2 s apart */
 
 static int random_text(char *out, size_t n, const char *alphabet)
 {
@@ -406,8 +407,18 @@ int bootstrap_etcd_remove(const struct provider *pv, const struct profile_node *
 		if (sscanf(line, "%31s %63s", id, mname) != 2 || strcmp(mname, name))
 			continue;
 		char out[1024];
-		err = provider_exec_capture(pv, via, ETCDCTL("member", "remove", id), out,
-					    sizeof(out), SHORT_TIMEOUT_MS);
+		/* etcd's strict reconfiguration check refuses a removal until the members left
+		 * have been connected for its health interval (5 s), e.g. just after one of them
+		 * restarted: retry for a while. */
+		for (int tries = 0; tries < ETCD_REMOVE_TRIES; tries++) {
+			err = provider_exec_capture(pv, via, ETCDCTL("member", "remove", id), out,
+						    sizeof(out), SHORT_TIMEOUT_MS);
+			if (!err)
+				break;
+			log_warn(pv->log, "etcd member remove refused; retrying",
+				 "member=%s id=%s try=%d", name, id, tries + 1);
+			sleep(2);
+		}
 		if (err)
 			log_error(pv->log, "etcd member remove failed",
 				  "member=%s id=%s output=\"%.200s\"", name, id, out);
