@@ -60,31 +60,10 @@ int lab_addr(const struct lab *lab, unsigned index, struct in_addr *out)
 
 int lab_ip(const struct lab *lab, const struct lab_node *node, const char *const *args)
 {
-	const char *argv[24] = {"ip"};
-	size_t n = 1;
-	while (*args && n < 23)
-		argv[n++] = *args++;
-	argv[n] = NULL;
 	char log_path[PATH_MAX];
 	fs_path(log_path, sizeof(log_path), "%s/lab.log", lab->dir);
-	struct sv_spec spec = {
-	    .name = "ip",
-	    .node = node ? node->name : NULL,
-	    .argv = (char *const *)argv,
-	    .ns_pid = node ? node->holder : 0,
-	    .log_path = log_path,
-	};
-	int err = sv_run(&spec, 10000, NULL);
-	if (err) {
-		char cmd[256] = "";
-		for (size_t i = 0; i < n; i++) {
-			strncat(cmd, argv[i], sizeof(cmd) - strlen(cmd) - 2);
-			strncat(cmd, " ", sizeof(cmd) - strlen(cmd) - 1);
-		}
-		log_error(lab->log, "ip command failed", "node=%s command=\"%s\" log=%s",
-			  node ? node->name : "hub", cmd, log_path);
-	}
-	return err;
+	return sv_run_ip(lab->log, log_path, node ? node->holder : 0, node ? node->name : NULL,
+			 args, false);
 }
 
 #define IP(lab, node, ...) lab_ip(lab, node, (const char *const[]){__VA_ARGS__, NULL})

@@ -55,29 +55,9 @@ static void veth_name(const struct provider *pv, const struct profile_node *n, c
 static int run_ip(const struct provider *pv, pid_t ns_pid, const char *node,
 		  const char *const *args, bool quiet)
 {
-	const char *argv[24] = {"ip"};
-	size_t n = 1;
-	while (*args && n < 23)
-		argv[n++] = *args++;
-	argv[n] = NULL;
 	char log_path[PATH_MAX];
 	fs_path(log_path, sizeof(log_path), "%s/network.log", pv->pdir);
-	struct sv_spec spec = {.name = "ip",
-			       .node = node,
-			       .argv = (char *const *)argv,
-			       .ns_pid = ns_pid,
-			       .log_path = log_path};
-	int err = sv_run(&spec, 10000, NULL);
-	if (err && !quiet) {
-		char cmd[256] = "";
-		for (size_t i = 0; i < n; i++) {
-			strncat(cmd, argv[i], sizeof(cmd) - strlen(cmd) - 2);
-			strncat(cmd, " ", sizeof(cmd) - strlen(cmd) - 1);
-		}
-		log_error(pv->log, "ip command failed", "node=%s command=\"%s\" log=%s",
-			  node ? node : "host", cmd, log_path);
-	}
-	return err;
+	return sv_run_ip(pv->log, log_path, ns_pid, node, args, quiet);
 }
 
 #define IP(pv, pid, node, ...)                                                                     \

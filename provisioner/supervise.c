@@ -355,3 +355,29 @@ void sv_stop_all(struct supervisor *sv, int grace_ms)
 		end = begin;
 	}
 }
+
+int sv_run_ip(const struct logger *log, const char *log_path, pid_t ns_pid, const char *node,
+	      const char *const *args, bool quiet)
+{
+	const char *argv[24] = {"ip"};
+	size_t n = 1;
+	while (*args && n < 23)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	struct sv_spec spec = {.name = "ip",
+			       .node = node,
+			       .argv = (char *const *)argv,
+			       .ns_pid = ns_pid,
+			       .log_path = log_path};
+	int err = sv_run(&spec, 10000, NULL);
+	if (err && !quiet) {
+		char cmd[256] = "";
+		for (size_t i = 0; i < n; i++) {
+			strncat(cmd, argv[i], sizeof(cmd) - strlen(cmd) - 2);
+			strncat(cmd, " ", sizeof(cmd) - strlen(cmd) - 1);
+		}
+		log_error(log, "ip command failed", "node=%s command=\"%s\" log=%s",
+			  node ? node : "hub", cmd, log_path);
+	}
+	return err;
+}

@@ -70,6 +70,11 @@ int sv_spawn_fn(struct supervisor *sv, const char *name, const char *node, sv_ch
  * *status (may be NULL) gets the wait status. */
 int sv_run(const struct sv_spec *spec, int timeout_ms, int *status);
 
+/* Runs `ip ARGS…` (NULL-terminated) in ns_pid's namespaces (0: ours), output appended to
+ * log_path; on failure (unless quiet) logs the command line. Returns as sv_run(). */
+int sv_run_ip(const struct logger *log, const char *log_path, pid_t ns_pid, const char *node,
+	      const char *const *args, bool quiet);
+
 /* Collects children that exited; logs those that were not asked to stop. Returns how many. */
 int sv_reap(struct supervisor *sv);
 
