@@ -8,6 +8,8 @@
 # the timings overridden), then RUNS times each (default 10):
 #   hard      kill -9 of the leader's daemon;
 #   graceful  SIGTERM of the leader's daemon;
+#   handover  (vipd only) `vipd handover` asked from another node; kube-vip has none, its
+#             graceful restart is the reference;
 # and after each run the daemon is restarted and the bench waits for a stable single holder
 # (one VIP holder = the Lease holder, every daemon naming it as leader, the client answered by it).
 #
@@ -42,7 +44,8 @@
 # Printed: RESULT lines (median, p99 (nearest rank: = max below 100 runs), max, and the ratio
 # kube-vip/vipd of the medians) and a final markdown table.
 #
-# Env: RUNS (10), TIMINGS ("5/3/1 15/10/2"), FOOTPRINT_SECONDS (300), SYSTEMS ("vipd kube-vip"),
+#   no_holder_ms  from vip_watch: time with no VIP holder in [signal, answer].
+# Env: RUNS (10), KINDS ("hard graceful handover"), TIMINGS ("5/3/1 15/10/2"), FOOTPRINT_SECONDS (300), SYSTEMS ("vipd kube-vip"),
 # POLL_MS (20), WATCH_MS (5), FAILOVER_CSV. Needs CPFIXTURE, UPSTREAM_BUILD, VIPD, VIP_WATCH (CMake).
 . "$(dirname "$0")/../tests/controlplane/lib.sh"
 : "${VIPD:?VIPD is not set (run through cmake --build … --target bench-failover)}"
@@ -50,6 +53,7 @@
 RUNS=${RUNS:-10}
 read -ra TIMING_SETS <<<"${TIMINGS:-5/3/1 15/10/2}"
 read -ra SYS_LIST <<<"${SYSTEMS:-vipd kube-vip}"
+read -ra KIND_LIST <<<"${KINDS:-hard graceful handover}"
 FOOTPRINT_SECONDS=${FOOTPRINT_SECONDS:-300}
 POLL_MS=${POLL_MS:-20}
 WATCH_MS=${WATCH_MS:-5}
@@ -227,51 +231,22 @@ overlap() {
 			      printf "%.0f %s %d\n", ms, first, (pc >= 2 && pt <= b) }'
 }
 
-# The prober: in the client namespace, a fresh curl every POLL_MS ms, each printing
-# "start end http_code serial". Runs only during a failover run.
-PROBER=$(
-	cat <<'EOF'
-VIP=$1 MS=$2
-trap 'kill $(jobs -p) 2>/dev/null; exit 0' TERM INT
-probe() {
-	local s=$EPOCHREALTIME out code ser=-
-	out=$(curl -sk --max-time 1 -o /dev/null -w '%{http_code}\n%{certs}' "https://$VIP:6443/readyz" 2>/dev/null)
-	code=${out%%$'\n'*}
-	[[ $out =~ Serial\ Number:([0-9a-fA-F:]+) ]] && ser=${BASH_REMATCH[1]}
-	printf '%s %s %s %s\n' "$s" "$EPOCHREALTIME" "${code:-000}" "$ser"
+# no_holder T0 T1 — ms in [T0, T1] during which no node held the VIP (vip_watch).
+no_holder() {
+	grep '^holders ' "$WORK/watch-$BID.log" | sed 's/.* at=\([0-9.]*\) count=\([0-9]*\).*/\1 \2/' |
+		$AWK -v a="$1" -v b="$2" '
+			$1 > b { exit }
+			function add(s, e) { if (s < a) s = a; if (e > b) e = b; if (e > s) ms += (e - s) * 1000 }
+			{ if (seen && pc == 0) add(pt, $1); pt = $1; pc = $2; seen = 1 }
+			END { if (seen && pc == 0) add(pt, b); printf "%.1f\n", ms }'
 }
-exec {never}<> <(:)
-tick=$(printf '%d.%03d' $((MS / 1000)) $((MS % 1000)))
-while :; do
-	probe &
-	read -rt "$tick" -u "$never" || true
-done
-EOF
-)
-start_prober() { # FILE
-	: >"$1"
-	"$CPFIXTURE" exec --dir "$D" --node client -- bash -c "$PROBER" prober "$VIP" "$POLL_MS" >>"$1" 2>/dev/null &
-	PROBE_PID=$!
-}
-# running PID — PID exists and is not a zombie.
-running() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1)" != Z ]; }
-stop_prober() { # TERM (its curls are stopped too), KILL if it lingers (a TERM was once lost)
-	kill "$PROBE_PID" 2>/dev/null || true
-	retry 3 eval '! running "$PROBE_PID"' || kill -KILL "$PROBE_PID" 2>/dev/null || true
-	wait "$PROBE_PID" 2>/dev/null || true
-	PROBE_PID=
-}
+
 # first_answer FILE T0 OLD_SERIAL — "end_time serial" of the earliest 200 after T0 not from OLD.
 first_answer() {
 	$AWK -v t0="$2" -v old="$3" '$3 == 200 && $4 != old && $4 != "-" && $2 >= t0 && (best == "" || $2 < best) { best = $2; s = $4 }
 		END { if (best != "") print best, s }' "$1"
 }
 prober_saw() { $AWK -v s="$2" '$3 == 200 && $4 == s { f = 1 } END { exit !f }' "$1"; }
-# outage FILE T0 T1 — longest stretch in [T0, T1] without a completed 200 (seconds).
-outage() {
-	$AWK -v a="$2" -v b="$3" '$3 == 200 && $2 > a && $2 <= b { print $2 }' "$1" | sort -g |
-		$AWK -v a="$2" -v b="$3" 'BEGIN { p = a } { if ($1 - p > m) m = $1 - p; p = $1 } END { if (b - p > m) m = b - p; printf "%.3f\n", m }'
-}
 
 # ---- steady state --------------------------------------------------------------------------
 lease_holder() { kc "${N[0]}" get lease -n kube-system plndr-cp-lock -o 'jsonpath={.spec.holderIdentity}' 2>/dev/null; }
@@ -292,7 +267,7 @@ stable() {
 settle() { retry 120 stable || fail "$SYS $BLOCK: no stable single holder after 120 s: vip_watch [$(holders_now)], Lease \"$(lease_holder)\", seen: $(for n in "${N[@]}"; do printf '%s→%s ' "$n" "$(last_seen_leader "$n")"; done)"; }
 
 # ---- one failover run ----------------------------------------------------------------------
-echo "system,timings,kind,run,old_leader,new_leader,answer_s,outage_s,acq_to_answer_s,expiry_to_answer_s,overlap_ms,overlap_from_s,two_at_restart" >"$CSV"
+echo "system,timings,kind,run,old_leader,new_leader,answer_s,outage_s,acq_to_answer_s,expiry_to_answer_s,overlap_ms,overlap_from_s,two_at_restart,no_holder_ms" >"$CSV"
 run_once() { # KIND RUN
 	local kind=$1 i=$2 old=$LEADER old_ser p f sig_at ans ser new acq exp renew ov ovf ov2 n
 	declare -A from
@@ -302,7 +277,14 @@ run_once() { # KIND RUN
 	start_prober "$f"
 	retry 10 prober_saw "$f" "$old_ser" || fail "$SYS $BLOCK: the prober is not answered by $old before the run"
 	sig_at=$(now)
-	if [ "$kind" = hard ]; then stop_daemon "$old" KILL; else stop_daemon "$old" TERM; fi
+	case $kind in
+	hard) stop_daemon "$old" KILL ;;
+	graceful) stop_daemon "$old" TERM ;;
+	handover) # asked from the next node, through its own apiserver; the daemons keep running
+		on "$(next_node "$old")" "$VIPD" handover --kubeconfig /etc/kubernetes/admin.conf \
+			--server "https://$(addr_of "$(next_node "$old")"):6443" >>"$WORK/handover.log" 2>&1 ||
+			fail "$SYS $BLOCK: vipd handover failed: $(tail -n 2 "$WORK/handover.log")" ;;
+	esac
 	retry $((2 * LEASE_S + 30)) eval '[ -n "$(first_answer "$f" "$sig_at" "$old_ser")" ]' ||
 		fail "$SYS $BLOCK $kind run $i: nobody but $old answered within $((2 * LEASE_S + 30)) s"
 	read -r ans ser <<<"$(first_answer "$f" "$sig_at" "$old_ser")"
@@ -316,12 +298,14 @@ run_once() { # KIND RUN
 		# Stay down one leaseDuration after the answer, so a VIP left behind shows as overlap.
 		retry $((LEASE_S + 5)) eval 'lt "$(echo "$ans + $LEASE_S" | bc)" "$(now)"' || true
 	fi
-	read -r ov ovf ov2 <<<"$(overlap "$sig_at" "$(now)")"
-	start_daemon "$old"
-	printf '%s,%s,%s,%s,%s,%s,%.3f,%s,%s,%s,%s,%s,%s\n' "$SYS" "$BLOCK" "$kind" "$i" "$old" "$new" \
+	local t_end
+	t_end=$(now)
+	read -r ov ovf ov2 <<<"$(overlap "$sig_at" "$t_end")"
+	[ "$kind" = handover ] || start_daemon "$old"
+	printf '%s,%s,%s,%s,%s,%s,%.3f,%s,%s,%s,%s,%s,%s,%s\n' "$SYS" "$BLOCK" "$kind" "$i" "$old" "$new" \
 		"$(echo "$ans - $sig_at" | bc)" "$(outage "$f" "$sig_at" "$ans")" \
 		"$([ -n "$acq" ] && printf %.3f "$(echo "$ans - $acq" | bc)" || echo -)" "$exp" \
-		"$ov" "$ovf" "$ov2" >>"$CSV"
+		"$ov" "$ovf" "$ov2" "$(no_holder "$sig_at" "$t_end")" >>"$CSV"
 	settle
 	step "$SYS $BLOCK $kind $i: $(tail -n 1 "$CSV" | cut -d, -f5-)"
 }
@@ -387,7 +371,9 @@ for SYS in "${SYS_LIST[@]}"; do
 			footprint
 			first=0
 		fi
-		for kind in hard graceful; do
+		for kind in "${KIND_LIST[@]}"; do
+			# kube-vip has no planned hand-over: its graceful restart is the reference.
+			[ "$kind" = handover ] && [ "$SYS" != vipd ] && continue
 			for i in $(seq "$RUNS"); do run_once "$kind" "$i"; done
 		done
 		for n in "${N[@]}"; do [ "$n" = "$LEADER" ] || stop_daemon "$n" TERM; done
@@ -424,6 +410,7 @@ MEASURES=(
 	"graceful outage_s|SIGTERM: longest client gap (s)"
 	"graceful acq_to_answer_s|SIGTERM: lease acquired → answering (s)"
 	"graceful overlap_ms|SIGTERM: two VIP holders (ms)"
+	"graceful no_holder_ms|SIGTERM: no VIP holder (ms)"
 )
 TABLE="| timings | measure | vipd median | vipd p99 | vipd max | kube-vip median | kube-vip p99 | kube-vip max | kube-vip/vipd (median) |
 |---|---|---|---|---|---|---|---|---|"
@@ -439,6 +426,12 @@ for BLOCK in "${TIMING_SETS[@]}"; do
 			"$BLOCK" "$label" "$vm" "$vp" "$vx" "$vn" "$km" "$kp" "$kx" "$kn" "$r"
 		TABLE+=$'\n'"| $BLOCK | $label | $vm | $vp | $vx | $km | $kp | $kx | $r |"
 	done
+	read -r hm hp hx hn <<<"$(stats "$(col no_holder_ms)" vipd "$BLOCK" handover)"
+	read -r gm gp gx gn <<<"$(stats "$(col no_holder_ms)" kube-vip "$BLOCK" graceful)"
+	read -r am ap ax an <<<"$(stats "$(col outage_s)" vipd "$BLOCK" handover)"
+	printf 'RESULT: %s vipd handover: no VIP holder median %s p99 %s max %s ms (n=%s), client gap median %s p99 %s max %s s; kube-vip SIGTERM (reference): no holder median %s p99 %s max %s ms (n=%s); kube-vip/vipd %s\n' \
+		"$BLOCK" "$hm" "$hp" "$hx" "$hn" "$am" "$ap" "$ax" "$gm" "$gp" "$gx" "$gn" "$(ratio "$gm" "$hm")"
+	TABLE+=$'\n'"| $BLOCK | planned hand-over (vipd) vs SIGTERM (kube-vip): no VIP holder (ms) | $hm | $hp | $hx | $gm | $gp | $gx | $(ratio "$gm" "$hm") |"
 	for s in "${SYS_LIST[@]}"; do
 		two=$(awk -F, -v s="$s" -v t="$BLOCK" 'NR > 1 && $1 == s && $2 == t && $3 == "hard" { n++; x += $13 } END { printf "%d/%d", x, n }' "$CSV")
 		ovs=$(awk -F, -v s="$s" -v t="$BLOCK" 'NR > 1 && $1 == s && $2 == t { printf "%s%s:%s", sep, $3, $11; sep = " " }' "$CSV")

@@ -460,8 +460,12 @@ int kc_call_start(struct kc_client *kc, const struct kc_request *req, struct kc_
 			h = t;
 		}
 	}
-	if (req->body) {
+	if (req->body && req->patch) {
+		ADD_HEADER("Content-Type: application/merge-patch+json");
+	} else if (req->body) {
 		ADD_HEADER("Content-Type: application/json");
+	}
+	if (req->body) {
 		c->body = json_dumps(req->body, JSON_COMPACT);
 		if (!c->body)
 			goto fail_h;

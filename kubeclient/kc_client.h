@@ -69,9 +69,10 @@ typedef int (*kc_data_fn)(void *arg, const char *data, size_t len);
 typedef void (*kc_open_fn)(void *arg);
 
 struct kc_request {
-	const char *method; /* "GET", "POST", "PUT", "DELETE" */
+	const char *method; /* "GET", "POST", "PUT", "PATCH", "DELETE" */
 	const char *path;   /* "/apis/...?..." (already escaped) */
 	const json_t *body; /* serialized at submission; may be NULL */
+	bool patch;	    /* the body is a JSON merge patch (RFC 7386) */
 	long timeout_ms;    /* required, > 0 */
 	kc_done_fn done;    /* called exactly once unless the call is cancelled */
 	kc_data_fn data;    /* non-NULL: streaming */

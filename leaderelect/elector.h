@@ -10,6 +10,9 @@
  *              write naming us that is known to have taken effect. No other candidate may
  *              take the lock before that time + leaseDuration (their wait starts when they
  *              see the write), so the daemon sizes the VIP's kernel lifetime from it
+ *   hand-over  handover_requested() while leading (the Lease backend: an annotation, see
+ *              lease_record.h); elector_handover() is a shutdown whose release names the
+ *              next holder
  *   shutdown   elector_shutdown() stops campaigning and fires stopped-leading at once; the
  *              caller undoes its duties (removes the VIP) and then calls
  *              elector_duties_undone(), which releases the lock (like client-go's
@@ -29,6 +32,7 @@
 #ifndef VIPD_ELECTOR_H
 #define VIPD_ELECTOR_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +49,9 @@ struct elector_callbacks {
 	void (*identity_collision)(void *arg);
 	/* optional: a renewal (or the acquisition) sent at `sent_ns` took effect at `now_ns` */
 	void (*renewed)(void *arg, int64_t sent_ns, int64_t now_ns);
+	/* optional: while we lead, someone asked us to hand the lock to `to` (an identity, or
+	 * "*" for any candidate). The caller answers with elector_handover() or ignores it. */
+	void (*handover_requested)(void *arg, const char *to);
 	void *arg;
 };
 
@@ -61,6 +68,7 @@ struct elector_ops {
 	void (*stats)(void *impl, struct elector_stats *out);
 	int64_t (*renewed_at)(void *impl);
 	void (*free)(void *impl);
+	void (*handover)(void *impl, const char *to); /* NULL: the backend cannot */
 };
 
 struct elector {
@@ -76,6 +84,17 @@ static inline bool elector_is_leader(const struct elector *e)
 static inline void elector_shutdown(struct elector *e)
 {
 	e->ops->shutdown(e->impl);
+}
+
+/* Like elector_shutdown(), but the release hands the lock to `to` (an identity, or "*"): the
+ * caller undoes its duties, calls elector_duties_undone(), and the write that follows names the
+ * next holder. -EOPNOTSUPP when the backend has no hand-over (nothing changes then). */
+static inline int elector_handover(struct elector *e, const char *to)
+{
+	if (!e->ops->handover)
+		return -EOPNOTSUPP;
+	e->ops->handover(e->impl, to);
+	return 0;
 }
 
 static inline void elector_duties_undone(struct elector *e)

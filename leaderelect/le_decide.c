@@ -5,6 +5,7 @@
  */
 #include "le_decide.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +104,24 @@ static int64_t takeover_at(const struct le_config *cfg, const struct le_state *s
 							   : holder_wait_ns(cfg, &st->observed));
 }
 
+/* client-go's release (holder "", leaseDurationSeconds 1), or a hand-over: the next holder
+ * named, with our full duration, as a takeover would write it (transitions + 1). */
+static void build_release(const struct le_config *cfg, const struct le_state *st, int64_t wall_us,
+			  struct lease_record *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->has_acquire = w->has_renew = true;
+	w->acquire_us = w->renew_us = wall_us;
+	w->transitions = st->observed.transitions;
+	if (!st->handover_to[0] || !strcmp(st->handover_to, LEASE_HANDOVER_ANY)) {
+		w->duration_s = 1;
+		return;
+	}
+	strcpy(w->holder, st->handover_to);
+	w->duration_s = (int32_t)((cfg->t.lease_ms + 999) / 1000);
+	w->transitions = st->observed.transitions + 1;
+}
+
 static void decide_read(const struct le_state *st, int64_t now, struct le_decision *d)
 {
 	if (now >= st->read_not_before)
@@ -138,12 +157,8 @@ void le_decide(const struct le_config *cfg, const struct le_state *st, int64_t n
 		} else if (st->stale) {
 			decide_read(st, now, d);
 		} else if (is_ours(cfg, st)) {
+			build_release(cfg, st, wall_us, &d->write);
 			d->act = LE_ACT_RELEASE;
-			d->write.holder[0] = '\0';
-			d->write.duration_s = 1;
-			d->write.has_acquire = d->write.has_renew = true;
-			d->write.acquire_us = d->write.renew_us = wall_us;
-			d->write.transitions = st->observed.transitions;
 		} else {
 			d->act = LE_ACT_DONE;
 		}
@@ -356,6 +371,12 @@ unsigned le_shutdown(struct le_state *st)
 {
 	st->shutting_down = true;
 	return le_step_down(st);
+}
+
+unsigned le_handover(struct le_state *st, const char *to)
+{
+	snprintf(st->handover_to, sizeof(st->handover_to), "%s", to);
+	return le_shutdown(st);
 }
 
 void le_duties_undone(struct le_state *st)

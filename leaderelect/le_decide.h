@@ -27,6 +27,10 @@
  *  - Identity collision: while we lead, a record naming us whose renewTime is none of the ones
  *    we wrote means another process uses our identity (two nodes with one name would both
  *    lead): we stop leading at once and say so (LE_EV_COLLISION); the caller stays out.
+ *  - Planned hand-over (lease_record.h): a shutdown whose release names the next holder, with
+ *    a full leaseDuration and renewTime = now, so every other candidate waits while the named
+ *    one (a record naming us that we do not hold is renewed at once) takes it; "*" releases as
+ *    client-go does, for whoever is first.
  *  - Records are written as client-go writes them: acquireTime and leaseTransitions kept on
  *    renewal, transitions + 1 and acquireTime = now on takeover; release = holder "",
  *    leaseDurationSeconds 1, acquireTime = renewTime = now.
@@ -81,6 +85,9 @@ struct le_state {
 	bool shutting_down;
 	bool duties_undone;
 	bool done;
+	/* Planned hand-over (le_handover): the release names this identity ("*": client-go's
+	 * release, for anyone); "" for a plain shutdown. */
+	char handover_to[LEASE_HOLDER_MAX];
 };
 
 enum le_act {
@@ -162,6 +169,9 @@ unsigned le_write_done(const struct le_config *cfg, struct le_state *st, enum le
 /* The caller is stopping: no more campaigning; stops leading at once (returns LE_EV_STOPPED).
  * The release follows only after le_duties_undone(). */
 unsigned le_shutdown(struct le_state *st);
+/* A shutdown that hands the Lease to `to` (an identity, or "*" for anyone) once the caller's
+ * duties are undone; the caller rejoins afterwards as a new candidate. */
+unsigned le_handover(struct le_state *st, const char *to);
 void le_duties_undone(struct le_state *st);
 
 const char *le_act_name(enum le_act act);

@@ -30,6 +30,7 @@ struct lease_elector {
 	int64_t call_sent;
 	struct elector_stepper stepper; /* runs pass() below */
 	bool released_reported;
+	bool handover_asked; /* handover_requested fired (once per elector) */
 	char item_path[LE_NAMESPACE_MAX + LE_NAME_MAX + 64];
 	char coll_path[LE_NAMESPACE_MAX + 64];
 	struct elector_stats stats;
@@ -93,6 +94,25 @@ static void keep_object(struct lease_elector *le, json_t *obj)
 	le->last_obj = obj ? json_incref(obj) : NULL;
 }
 
+/* A hand-over request addressed to us while we lead: tell the caller (once). */
+static void check_handover(struct lease_elector *le, const json_t *obj)
+{
+	char from[LEASE_HOLDER_MAX], to[LEASE_HOLDER_MAX], why[200];
+	if (!obj || le->handover_asked || !le->st.leading || le->st.shutting_down ||
+	    !le->cb.handover_requested)
+		return;
+	int r = lease_handover_request(obj, from, to, sizeof(from), why, sizeof(why));
+	if (r < 0) {
+		kc_client_log(le->kc, KC_LOG_WARN, "ignoring a malformed hand-over request",
+			      "lease=%s/%s error=\"%s\"", le->cfg.ns, le->cfg.name, why);
+		return;
+	}
+	if (r == 0 || strcmp(from, le->cfg.identity) || !strcmp(to, le->cfg.identity))
+		return;
+	le->handover_asked = true;
+	le->cb.handover_requested(le->cb.arg, to);
+}
+
 static void read_done(void *arg, const struct kc_result *res)
 {
 	struct lease_elector *le = arg;
@@ -125,6 +145,7 @@ static void read_done(void *arg, const struct kc_result *res)
 	}
 	ev |= le_read_done(&le->cfg, &le->st, r, now);
 	emit(le, ev, lost_reason(le));
+	check_handover(le, le->last_obj);
 	elector_step(&le->stepper);
 }
 
@@ -162,7 +183,35 @@ static void write_done(void *arg, const struct kc_result *res)
 	if (r == LE_RES_OK && le->call_act != LE_ACT_RELEASE && le->st.leading &&
 	    le->st.renewed_at == le->call_sent && le->cb.renewed)
 		le->cb.renewed(le->cb.arg, le->call_sent, now);
+	check_handover(le, le->last_obj);
 	elector_step(&le->stepper);
+}
+
+/* What our write does to the hand-over annotations: a hand-over replaces the request with
+ * LEASE_HANDED_OVER_ANNOTATION "from=us,to=…"; a renewal drops a request addressed to another
+ * holder (stale: leadership moved before it was acted on, and it must not fire if it comes
+ * back to that holder later). */
+static int handover_annotate(const struct lease_elector *le, json_t *obj,
+			     const struct lease_record *w)
+{
+	json_t *meta = json_object_get(obj, "metadata");
+	json_t *ann = json_object_get(meta, "annotations");
+	if (le->st.shutting_down && le->st.handover_to[0]) {
+		if (!json_is_object(ann)) {
+			ann = json_object();
+			if (!ann || json_object_set_new(meta, "annotations", ann) < 0)
+				return -ENOMEM;
+		}
+		char text[2 * LEASE_HOLDER_MAX + 16];
+		snprintf(text, sizeof(text), "from=%s,to=%s", le->cfg.identity, le->st.handover_to);
+		json_object_del(ann, LEASE_HANDOVER_ANNOTATION);
+		return json_object_set_new(ann, LEASE_HANDED_OVER_ANNOTATION, json_string(text));
+	}
+	char from[LEASE_HOLDER_MAX], to[LEASE_HOLDER_MAX], why[200];
+	int r = lease_handover_request(obj, from, to, sizeof(from), why, sizeof(why));
+	if (r < 0 || (r > 0 && strcmp(from, w->holder)))
+		json_object_del(ann, LEASE_HANDOVER_ANNOTATION);
+	return 0;
 }
 
 static json_t *put_body(struct lease_elector *le, const struct lease_record *w)
@@ -180,6 +229,10 @@ static json_t *put_body(struct lease_elector *le, const struct lease_record *w)
 	}
 	json_object_set_new(meta, "resourceVersion", json_string(le->st.rv));
 	json_object_set_new(obj, "spec", lease_spec_encode(w));
+	if (handover_annotate(le, obj, w) < 0) {
+		json_decref(obj);
+		return NULL;
+	}
 	return obj;
 }
 
@@ -293,6 +346,8 @@ static void observe_object(struct lease_elector *le, enum le_source src, bool ex
 			keep_object(le, NULL);
 	}
 	emit(le, ev, lost_reason(le));
+	if (exists)
+		check_handover(le, obj);
 	elector_step(&le->stepper);
 }
 
@@ -349,6 +404,13 @@ static void le_ops_shutdown(void *impl)
 	elector_step(&le->stepper);
 }
 
+static void le_ops_handover(void *impl, const char *to)
+{
+	struct lease_elector *le = impl;
+	emit(le, le_handover(&le->st, to), "handing the Lease over");
+	elector_step(&le->stepper);
+}
+
 static void le_ops_duties_undone(void *impl)
 {
 	struct lease_elector *le = impl;
@@ -380,6 +442,7 @@ static const struct elector_ops lease_ops = {
     .duties_undone = le_ops_duties_undone,
     .stats = le_ops_stats,
     .free = le_ops_free,
+    .handover = le_ops_handover,
 };
 
 int lease_elector_new(const struct lease_elector_opts *o, struct elector *out, char *why,

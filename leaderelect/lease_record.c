@@ -151,3 +151,68 @@ bool lease_record_equal(const struct lease_record *a, const struct lease_record 
 	       (!a->has_acquire || a->acquire_us == b->acquire_us) &&
 	       (!a->has_renew || a->renew_us == b->renew_us) && a->transitions == b->transitions;
 }
+
+/* ---- planned hand-over -------------------------------------------------------------------- */
+
+static bool identity_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == ':' || c == '-';
+}
+
+/* Copies the identity at *p (up to `stop` or the end) into out; advances *p past it. */
+static int take_identity(const char **p, char stop, bool any_ok, char *out, size_t len)
+{
+	size_t n = 0;
+	const char *s = *p;
+	if (any_ok && s[0] == '*' && (s[1] == stop || s[1] == '\0')) {
+		snprintf(out, len, "%s", LEASE_HANDOVER_ANY);
+		*p = s + 1;
+		return 0;
+	}
+	while (s[n] && s[n] != stop) {
+		if (!identity_char(s[n]) || n + 1 >= len)
+			return -EINVAL;
+		n++;
+	}
+	if (n == 0)
+		return -EINVAL;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	*p = s + n;
+	return 0;
+}
+
+int lease_handover_parse(const char *text, char *from, char *to, size_t len, char *why,
+			 size_t why_len)
+{
+	const char *p = text;
+	if (strncmp(p, "from=", 5) || (p += 5, take_identity(&p, ',', false, from, len)) < 0) {
+		snprintf(why, why_len, "%s \"%.80s\": want from=IDENTITY,to=IDENTITY|*",
+			 LEASE_HANDOVER_ANNOTATION, text);
+		return -EINVAL;
+	}
+	if (strncmp(p, ",to=", 4) || (p += 4, take_identity(&p, '\0', true, to, len)) < 0) {
+		snprintf(why, why_len, "%s \"%.80s\": bad or missing to=IDENTITY|*",
+			 LEASE_HANDOVER_ANNOTATION, text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int lease_handover_request(const json_t *lease, char *from, char *to, size_t len, char *why,
+			   size_t why_len)
+{
+	const json_t *ann = json_object_get(json_object_get(lease, "metadata"), "annotations");
+	const json_t *v =
+	    json_is_object(ann) ? json_object_get(ann, LEASE_HANDOVER_ANNOTATION) : NULL;
+	if (!v)
+		return 0;
+	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+		snprintf(why, why_len, "%s: not a string", LEASE_HANDOVER_ANNOTATION);
+		return -EBADMSG;
+	}
+	if (lease_handover_parse(json_string_value(v), from, to, len, why, why_len) < 0)
+		return -EBADMSG;
+	return 1;
+}

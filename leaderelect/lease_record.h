@@ -43,6 +43,27 @@ json_t *lease_spec_encode(const struct lease_record *rec);
 json_t *lease_new_object(const char *ns, const char *name, const struct lease_record *rec,
 			 const json_t *annotations);
 
+/*
+ * Planned hand-over (vipd's, not client-go's): anyone asks the holder to give the Lease away by
+ * setting the annotation LEASE_HANDOVER_ANNOTATION to "from=<holder>,to=<identity>|*". Only the
+ * holder named in `from` acts on it: it drops the VIP, then writes the Lease naming `to` (or, for
+ * "*", client-go's release, which any candidate takes at once) and replaces the request with
+ * LEASE_HANDED_OVER_ANNOTATION = the same text. Candidates that do not know the annotation
+ * (kube-vip) simply see a holder change or a release.
+ */
+#define LEASE_HANDOVER_ANNOTATION    "vipd.io/handover"
+#define LEASE_HANDED_OVER_ANNOTATION "vipd.io/handed-over"
+#define LEASE_HANDOVER_ANY	     "*"
+
+/* Parses "from=A,to=B" (A an identity; B an identity or "*"; identities are 1..len-1 bytes of
+ * [A-Za-z0-9._:-]). Pure. Returns 0 or -EINVAL with why naming the bad part. */
+int lease_handover_parse(const char *text, char *from, char *to, size_t len, char *why,
+			 size_t why_len);
+/* The hand-over request a Lease object carries: 1 (from/to filled), 0 when it has none, or
+ * -EBADMSG (why set) when the annotation is malformed. */
+int lease_handover_request(const json_t *lease, char *from, char *to, size_t len, char *why,
+			   size_t why_len);
+
 /* Same record as client-go compares them (all spec fields). */
 bool lease_record_equal(const struct lease_record *a, const struct lease_record *b);
 

@@ -240,6 +240,20 @@ static int check_removal(struct action_ctx *a, struct profile_node *n, bool forc
 	return 0;
 }
 
+/* A control plane about to stop hands the VIP over first if it holds it (vipd handover), so
+ * a planned removal never costs a lease timeout. */
+static void hand_vip_over(struct action_ctx *a, struct profile_node *n)
+{
+	struct profile_node *via = action_running_cp(a->p, n);
+	if (!n->control_plane || !via || !provider_node_running(n))
+		return;
+	int64_t t0 = clock_boot_ns();
+	char to[64];
+	if (bootstrap_vip_handover(a->pv, via, n, to, sizeof(to)) == 0 && to[0])
+		fprintf(a->out, "🔀  VIP handed over from \"%s\" to \"%s\" (%.1fs)\n", n->name, to,
+			clock_elapsed_s(t0));
+}
+
 int action_node_delete(struct action_ctx *a, struct profile_node *n, bool force)
 {
 	int err = check_removal(a, n, force);
@@ -247,6 +261,7 @@ int action_node_delete(struct action_ctx *a, struct profile_node *n, bool force)
 		return err;
 	int64_t t0 =
 	    step_begin(a, "🔥", "Deleting node \"%s\" from cluster \"%s\"", n->name, a->p->name);
+	hand_vip_over(a, n);
 	struct profile_node *via = action_running_cp(a->p, n);
 	if (via && n->control_plane)
 		err = bootstrap_etcd_remove(a->pv, via, n->name);
@@ -265,6 +280,7 @@ int action_node_delete(struct action_ctx *a, struct profile_node *n, bool force)
 
 int action_node_stop(struct action_ctx *a, struct profile_node *n)
 {
+	hand_vip_over(a, n);
 	int64_t t0 = step_begin(a, "✋", "Stopping node \"%s\"", n->name);
 	int err = provider_node_stop(a->pv, n, 20000);
 	int serr = a->save(a);

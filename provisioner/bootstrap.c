@@ -483,6 +483,37 @@ int bootstrap_storage_addon(const struct provider *pv, const struct profile_node
 	return err;
 }
 
+int bootstrap_vip_handover(const struct provider *pv, const struct profile_node *via,
+			   const struct profile_node *leaving, char *moved_to, size_t len)
+{
+	moved_to[0] = '\0';
+	if (strcmp(pv->p->vip_provider, "vipd") || !pv->vipd)
+		return 0;
+	char server[64], out[1024];
+	snprintf(server, sizeof(server), "https://%s:%u", via->ip, pv->p->apiserver_port);
+	char *argv[] = {(char *)pv->vipd,
+			"handover",
+			"--from",
+			(char *)leaving->name,
+			"--kubeconfig",
+			"/etc/kubernetes/admin.conf",
+			"--server",
+			server,
+			"--timeout",
+			"15s",
+			NULL};
+	int err = provider_exec_capture(pv, via, argv, out, sizeof(out), 20000);
+	if (err) {
+		log_warn(pv->log, "vipd handover failed; the VIP moves after a lease timeout",
+			 "node=%s via=%s output=\"%.300s\"", leaving->name, via->name, out);
+		return -EIO;
+	}
+	const char *to = strstr(out, "msg=\"handed over\"") ? strstr(out, " to=") : NULL;
+	if (to)
+		snprintf(moved_to, len, "%.*s", (int)strcspn(to + 4, " \n"), to + 4);
+	return 0;
+}
+
 int bootstrap_delete_node(const struct provider *pv, const struct profile_node *via,
 			  const char *name)
 {

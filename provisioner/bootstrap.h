@@ -39,6 +39,12 @@ int bootstrap_etcd_remove(const struct provider *pv, const struct profile_node *
 int bootstrap_etcd_members(const struct provider *pv, const struct profile_node *via, char *out,
 			   size_t len);
 /* `kubectl delete node name` through `via`. */
+/* Before `leaving` stops: if its vipd holds the VIP's Lease, `vipd handover --from` it (run in
+ * `via`, through via's own apiserver) so the VIP moves at once instead of after a lease timeout.
+ * Sets moved_to (the new holder) when it moved, "" when leaving did not hold it. kube-vip as the
+ * provider: nothing (it ignores hand-over requests). Returns 0 or -EIO. */
+int bootstrap_vip_handover(const struct provider *pv, const struct profile_node *via,
+			   const struct profile_node *leaving, char *moved_to, size_t len);
 int bootstrap_delete_node(const struct provider *pv, const struct profile_node *via,
 			  const char *name);
 /* Writes the VIP daemon's static pod into n's manifests directory (vipd or kube-vip, as the

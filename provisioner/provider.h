@@ -29,6 +29,7 @@ struct provider {
 	char pdir[4096];    /* the profile's directory */
 	const char *bindir; /* upstream programs; on PATH inside nodes */
 	const char *self;   /* this program, run as `self __node-init …` */
+	const char *vipd;   /* the vipd program (its CLI runs inside nodes: vipd handover) */
 	const char *sandbox_image;
 	const char *images[PROVIDER_MAX_IMAGES]; /* archives every node imports; NULL-terminated */
 	const struct logger *log;

@@ -25,6 +25,7 @@ static const struct subcommand subcommands[] = {
     {"announce", cmd_announce, "send gratuitous ARP / unsolicited NA for an address"},
     {"monitor", cmd_monitor, "print VIP and link changes made behind vipd's back"},
     {"elect", cmd_elect, "join a leader election (Lease or etcd) and print each change"},
+    {"handover", cmd_handover, "ask the lease holder to hand the VIP to another node"},
 };
 
 static void usage(FILE *out)

@@ -12,7 +12,8 @@
 
 #include "duties.h"
 
-#define STOP_GRACE_MS 900 /* SIGTERM → exit within 1 s, released or not */
+#define STOP_GRACE_MS	       900 /* SIGTERM → exit within 1 s, released or not */
+#define HANDOVER_ANY_REJOIN_MS 250
 
 /* ---- duties ------------------------------------------------------------------------------- */
 
@@ -48,7 +49,8 @@ static void fill_inputs(struct manager *mg, int64_t now, struct duty_inputs *in)
 				   .link_up = mg->link_up,
 				   .arp = mg->ann_open,
 				   .announcing = mg->sched.active,
-				   .preserve = mg->cfg.preserve_on_loss && !mg->leftover};
+				   .preserve = mg->cfg.preserve_on_loss && !mg->leftover &&
+					       !(mg->out & MGR_OUT_HANDOVER)};
 }
 
 /* While leading, re-plan when the lifetime we could give runs out (renewals have stopped). */
@@ -108,6 +110,16 @@ void manager_stopped_leading(struct manager *mg, const char *reason)
 	lb_set_leading(mg->lb, false);
 }
 
+static void rejoin_after_handover(struct loop *l, void *arg)
+{
+	(void)l;
+	struct manager *mg = arg;
+	mg->out &= ~(unsigned)MGR_OUT_HANDOVER;
+	log_info(&mg->lg, "rejoining after the hand-over", "identity=%s",
+		 mg->cfg.election.identity);
+	manager_join(mg);
+}
+
 /* After the elector released the lock: free it outside its own callback, then rejoin unless
  * something keeps us out. */
 static void after_release(struct loop *l, void *arg)
@@ -127,6 +139,16 @@ static void after_release(struct loop *l, void *arg)
 		return;
 	}
 	manager_duties(mg);
+	if (mg->out & MGR_OUT_HANDOVER) {
+		/* Named holder: its record keeps every other candidate waiting, so we may rejoin
+		 * at once. "*": give the others, whose watches see the release within milliseconds,
+		 * a head start (a node handed the lease right back must not wait a retryPeriod). */
+		int64_t delay = mg->handover_any ? mg->cfg.election.t.retry_ms : 0;
+		loop_timer_arm_in(l, &mg->handover_timer,
+				  delay < HANDOVER_ANY_REJOIN_MS ? delay : HANDOVER_ANY_REJOIN_MS,
+				  rejoin_after_handover, mg);
+		return;
+	}
 	manager_join(mg);
 }
 

@@ -43,6 +43,7 @@ enum mgr_out_reason {
 	MGR_OUT_COLLISION = 1 << 1, /* another process wrote our identity into the Lease */
 	MGR_OUT_LINK = 1 << 2,	    /* vip_loseleadership: the interface was down too long */
 	MGR_OUT_STOPPING = 1 << 3,
+	MGR_OUT_HANDOVER = 1 << 4, /* handing the lease over on request; rejoins after release */
 };
 
 struct manager {
@@ -87,7 +88,9 @@ struct manager {
 	struct loop_timer duty_timer;
 	struct loop_timer rejoin_timer;
 	struct loop_timer collision_timer;
-	struct loop_timer link_timer;	     /* vip_loseleadership */
+	struct loop_timer handover_timer;
+	bool handover_any;	      /* the hand-over was to "*": rejoin one retryPeriod late */
+	struct loop_timer link_timer; /* vip_loseleadership */
 	struct loop_timer admin_probe_timer; /* super-admin fallback: is admin.conf accepted? */
 	struct kc_call *admin_probe;
 

@@ -18,6 +18,7 @@
 #include "etcd_elector.h"
 #include "kc_probe.h"
 #include "lease_elector.h"
+#include "lease_record.h"
 #include "manager.h"
 
 #define ADMIN_PROBE_PERIOD_MS 2000
@@ -78,6 +79,31 @@ static void cb_collision(void *arg)
 	manager_resign(mg, MGR_OUT_COLLISION, "identity collision");
 	loop_timer_arm_in(mg->loop, &mg->collision_timer, mg->cfg.election.t.lease_ms,
 			  rejoin_after_collision, mg);
+}
+
+/* A hand-over asked of us while we lead (vipd handover): drop the VIP first (stopped_leading
+ * → duties), then the release names the next holder; we rejoin as a candidate afterwards
+ * (manager.c). The etcd backend has no hand-over: the request is logged and ignored. */
+static void cb_handover(void *arg, const char *to)
+{
+	struct manager *mg = arg;
+	if (!mg->leading || mg->el_releasing || mg->out)
+		return;
+	log_info(&mg->lg, "handing the lease over on request", "lease=%s from=%s to=%s",
+		 mg->m.lease_name, mg->cfg.election.identity, to);
+	mg->out |= MGR_OUT_HANDOVER;
+	mg->handover_any = !strcmp(to, LEASE_HANDOVER_ANY);
+	mg->el_releasing = true;
+	if (elector_handover(&mg->el, to) < 0) {
+		log_warn(&mg->lg, "this election backend cannot hand over; ignoring the request",
+			 "to=%s", to);
+		mg->out &= ~(unsigned)MGR_OUT_HANDOVER;
+		mg->el_releasing = false;
+		return;
+	}
+	mg->m.handovers++;
+	manager_duties(mg); /* stopped_leading already dropped the VIP; make sure */
+	elector_duties_undone(&mg->el);
 }
 
 static void cb_released(void *arg)
@@ -246,6 +272,7 @@ static int new_elector(struct manager *mg)
 				       .released = cb_released,
 				       .renewed = cb_renewed,
 				       .identity_collision = cb_collision,
+				       .handover_requested = cb_handover,
 				       .arg = mg};
 	int r;
 	if (mg->cfg.backend == MGR_BACKEND_ETCD) {
@@ -425,6 +452,7 @@ void manager_api_close(struct manager *mg)
 	loop_timer_disarm(mg->loop, &mg->health_timer);
 	loop_timer_disarm(mg->loop, &mg->admin_probe_timer);
 	loop_timer_disarm(mg->loop, &mg->collision_timer);
+	loop_timer_disarm(mg->loop, &mg->handover_timer);
 	if (mg->el_live)
 		elector_free(&mg->el);
 	mg->el_live = false;

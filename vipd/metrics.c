@@ -200,6 +200,8 @@ static const struct family families[] = {
     COUNTER("vipd_identity_collisions_total",
 	    "Times the lease was found held under this node's identity by another process.",
 	    identity_collisions),
+    COUNTER("vipd_handovers_total",
+	    "Times this node handed the lease over on request (vipd handover).", handovers),
     LABELED("vipd_renew_failures_total", "counter",
 	    "Lease renewals that failed, by reason (conflict = 409, error = anything else).",
 	    renew_failures_samples),

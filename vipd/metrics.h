@@ -43,6 +43,7 @@ struct metrics {
 	uint64_t become_leader;	 /* vipd_become_leader_total */
 	uint64_t release_leader; /* vipd_release_leader_total: stopped leading, any reason */
 	uint64_t identity_collisions;
+	uint64_t handovers; /* vipd_handovers_total: the lease handed over on request */
 	uint64_t renew_failures[METRICS_RENEW_FAILURE_KINDS];
 	uint64_t renew_buckets[METRICS_RENEW_BUCKETS]; /* non-cumulative counts per bucket */
 	uint64_t renew_count;			       /* includes those above the last bound */

@@ -224,6 +224,7 @@ void cli_bind(struct cli *c)
 	snprintf(c->pv.pdir, sizeof(c->pv.pdir), "%s", c->pdir);
 	c->pv.bindir = c->bindir;
 	c->pv.self = c->self;
+	c->pv.vipd = PROVISIONER_VIPD_BIN;
 	c->pv.sandbox_image = c->sandbox_image;
 	c->pv.log = &c->log;
 	c->act = (struct action_ctx){.pv = &c->pv,

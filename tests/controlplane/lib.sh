@@ -115,3 +115,44 @@ manifest_env() {
 		on && /fieldPath: spec.nodeName/ && name != "" { print name "=NODENAME"; name = "" }
 		on && /^ *image:/ { exit }' "$1"
 }
+
+# The prober: in the client namespace, a fresh curl of https://VIP:6443/readyz every POLL_MS ms,
+# each printing "start end http_code serial" (the serial of the apiserver certificate that
+# answered). start_prober FILE / stop_prober; needs VIP and POLL_MS.
+PROBER=$(
+	cat <<'EOF'
+VIP=$1 MS=$2
+trap 'kill $(jobs -p) 2>/dev/null; exit 0' TERM INT
+probe() {
+	local s=$EPOCHREALTIME out code ser=-
+	out=$(curl -sk --max-time 1 -o /dev/null -w '%{http_code}\n%{certs}' "https://$VIP:6443/readyz" 2>/dev/null)
+	code=${out%%$'\n'*}
+	[[ $out =~ Serial\ Number:([0-9a-fA-F:]+) ]] && ser=${BASH_REMATCH[1]}
+	printf '%s %s %s %s\n' "$s" "$EPOCHREALTIME" "${code:-000}" "$ser"
+}
+exec {never}<> <(:)
+tick=$(printf '%d.%03d' $((MS / 1000)) $((MS % 1000)))
+while :; do
+	probe &
+	read -rt "$tick" -u "$never" || true
+done
+EOF
+)
+start_prober() { # FILE
+	: >"$1"
+	"$CPFIXTURE" exec --dir "$D" --node client -- bash -c "$PROBER" prober "$VIP" "$POLL_MS" >>"$1" 2>/dev/null &
+	PROBE_PID=$!
+}
+# running PID — PID exists and is not a zombie.
+running() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1)" != Z ]; }
+stop_prober() { # TERM (its curls are stopped too), KILL if it lingers (a TERM was once lost)
+	kill "$PROBE_PID" 2>/dev/null || true
+	retry 3 eval '! running "$PROBE_PID"' || kill -KILL "$PROBE_PID" 2>/dev/null || true
+	wait "$PROBE_PID" 2>/dev/null || true
+	PROBE_PID=
+}
+# outage FILE T0 T1 — longest stretch in [T0, T1] without a completed 200 (seconds).
+outage() {
+	${AWK:-awk} -v a="$2" -v b="$3" '$3 == 200 && $2 > a && $2 <= b { print $2 }' "$1" | sort -g |
+		${AWK:-awk} -v a="$2" -v b="$3" 'BEGIN { p = a } { if ($1 - p > m) m = $1 - p; p = $1 } END { if (b - p > m) m = b - p; printf "%.3f\n", m }'
+}

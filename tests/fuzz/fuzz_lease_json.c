@@ -43,6 +43,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The same bytes as etcd gateway replies. */
 	json_t *j = json_loadb((const char *)data, size, 0, NULL);
 	if (j) {
+		/* Hand-over requests: whatever the annotation holds, a request or a one-line no. */
+		char from[64], to[64];
+		int hr = lease_handover_request(j, from, to, sizeof(from), why, sizeof(why));
+		if (hr == 1 && (!from[0] || !to[0]))
+			abort();
 		int64_t a, b;
 		bool won;
 		struct etcd_kv kv;

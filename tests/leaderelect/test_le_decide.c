@@ -705,3 +705,91 @@ Test(le_decide, a_blanked_holder_is_waited_for)
 	le_decide(&cfg, &st, S(3), WALL, &d);
 	cr_assert_eq(d.act, LE_ACT_CREATE);
 }
+
+/* ---- planned hand-over ---- */
+
+static const char *handover_target;
+
+static void handover_a(struct sim_node *nodes, int64_t t)
+{
+	if (t == S(10)) {
+		cr_assert(le_is_leader(&nodes[0].cfg, &nodes[0].st, t), "a leads before");
+		cr_assert_eq(le_handover(&nodes[0].st, handover_target), LE_EV_STOPPED);
+		le_duties_undone(&nodes[0].st);
+	}
+}
+
+Test(le_sim, handover_to_a_named_node_is_taken_by_it_at_once)
+{
+	struct sim_node nodes[3];
+	init_nodes(nodes, 3);
+	handover_target = "c";
+	int64_t c_led = simulate(nodes, 3, 20, handover_a, 2);
+	cr_assert(nodes[0].st.done);
+	cr_assert_geq(c_led, S(10));
+	cr_assert_leq(c_led, S(10.02), "c took over at %.2fs", c_led / 1e9);
+	cr_assert_eq(nodes[1].last_ok, 0, "b never led");
+	cr_assert(le_is_leader(&nodes[2].cfg, &nodes[2].st, S(20) - S(0.01)), "c still leads");
+}
+
+Test(le_sim, handover_to_anyone_is_a_release)
+{
+	struct sim_node nodes[3];
+	init_nodes(nodes, 3);
+	handover_target = LEASE_HANDOVER_ANY;
+	int64_t b_led = simulate(nodes, 3, 15, handover_a, 1);
+	cr_assert(nodes[0].st.done);
+	/* b steps first in each tick of the simulation, so it wins the race. */
+	cr_assert_geq(b_led, S(10));
+	cr_assert_leq(b_led, S(10.02), "b took over at %.2fs", b_led / 1e9);
+}
+
+Test(le_decide, handover_record_names_the_next_holder)
+{
+	struct le_config cfg = cfg_for("a");
+	struct lease_record a5 = held_by("a", 5, 7);
+	struct le_state st = present(&a5, S(0));
+	st.leading = true;
+	st.renewed_at = S(0);
+	cr_assert_eq(le_handover(&st, "b"), LE_EV_STOPPED);
+	cr_assert_not(le_is_leader(&cfg, &st, S(0.1)));
+	struct le_decision d;
+	le_decide(&cfg, &st, S(0.1), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_WAIT, "the VIP goes first: nothing is written before that");
+	le_duties_undone(&st);
+	le_decide(&cfg, &st, S(0.1), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_RELEASE);
+	cr_assert_str_eq(d.write.holder, "b");
+	cr_assert_eq(d.write.duration_s, 5);
+	cr_assert_eq(d.write.transitions, 8);
+	cr_assert_eq(d.write.renew_us, WALL);
+	cr_assert_eq(d.write.acquire_us, WALL);
+	cr_assert_eq(le_write_done(&cfg, &st, d.act, &d.write, LE_RES_OK, "101", S(0.1), S(0.11)),
+		     LE_EV_NEW_LEADER);
+	cr_assert(st.done);
+
+	/* "*": client-go's release. */
+	st = present(&a5, S(0));
+	st.leading = true;
+	le_handover(&st, LEASE_HANDOVER_ANY);
+	le_duties_undone(&st);
+	le_decide(&cfg, &st, S(0.1), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_RELEASE);
+	cr_assert_str_eq(d.write.holder, "");
+	cr_assert_eq(d.write.duration_s, 1);
+	cr_assert_eq(d.write.transitions, 7);
+}
+
+Test(le_decide, the_named_node_renews_at_once_and_others_wait)
+{
+	struct lease_record to_b = held_by("b", 5, 8);
+	struct le_config b = cfg_for("b"), c = cfg_for("c");
+	struct le_state sb = present(&to_b, S(1)), sc = present(&to_b, S(1));
+	struct le_decision d;
+	le_decide(&b, &sb, S(1), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_RENEW);
+	cr_assert_eq(d.write.transitions, 8, "a renewal keeps the hand-over's transition count");
+	le_decide(&c, &sc, S(1), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_WAIT);
+	cr_assert_eq(d.wake_at, S(6));
+}

@@ -172,3 +172,47 @@ Test(le_config, lock_names_and_identities)
 	cr_assert_eq(le_duration_parse("5h", &ms), -EINVAL);
 	cr_assert_eq(le_duration_parse("nan", &ms), -EINVAL);
 }
+
+Test(lease_record, handover_requests)
+{
+	char from[64], to[64], why[200];
+	cr_assert_eq(lease_handover_parse("from=node-1,to=node-2", from, to, 64, why, 200), 0);
+	cr_assert_str_eq(from, "node-1");
+	cr_assert_str_eq(to, "node-2");
+	cr_assert_eq(lease_handover_parse("from=a.b,to=*", from, to, 64, why, 200), 0);
+	cr_assert_str_eq(to, "*");
+	const char *bad[] = {"",
+			     "from=,to=b",
+			     "from=a,to=",
+			     "from=a",
+			     "to=b,from=a",
+			     "from=a b,to=c",
+			     "from=a,to=**",
+			     "from=*,to=b",
+			     "from=a,to=b,",
+			     "from=a,to=b c"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(lease_handover_parse(bad[i], from, to, 64, why, 200), -EINVAL, "%s",
+			     bad[i]);
+		cr_assert(strstr(why, "vipd.io/handover"), "%s", why);
+	}
+	char longer[100];
+	memset(longer, 'x', sizeof(longer));
+	memcpy(longer, "from=", 5);
+	longer[99] = '\0';
+	cr_assert_eq(lease_handover_parse(longer, from, to, 64, why, 200), -EINVAL,
+		     "an identity longer than the buffer");
+
+	json_t *obj = json_loads("{\"metadata\":{\"annotations\":{\"vipd.io/handover\":"
+				 "\"from=a,to=*\"}}}",
+				 0, NULL);
+	cr_assert_eq(lease_handover_request(obj, from, to, 64, why, 200), 1);
+	cr_assert_str_eq(from, "a");
+	json_decref(obj);
+	obj = json_loads("{\"metadata\":{\"annotations\":{\"vipd.io/handover\":5}}}", 0, NULL);
+	cr_assert_eq(lease_handover_request(obj, from, to, 64, why, 200), -EBADMSG);
+	json_decref(obj);
+	obj = json_loads("{\"metadata\":{}}", 0, NULL);
+	cr_assert_eq(lease_handover_request(obj, from, to, 64, why, 200), 0);
+	json_decref(obj);
+}

@@ -89,6 +89,19 @@ retry 120 bash -c "'$PROVISIONER' profile list | grep '| $P ' | grep -q HAppy" |
 kc rollout status deploy/keep --timeout=180s >/dev/null || fail "the workload did not come back"
 step "restarted every node at once: HAppy, the workload still there and running"
 
+# A planned stop of the VIP holder hands the VIP over first (vipd handover): no lease timeout.
+VIP=$(sed -n 's/.*"vip": *"\([0-9.]*\)".*/\1/p' "$PROVISIONER_HOME/profiles/$P/config.json")
+[ -n "$VIP" ] || fail "no vip in the profile: $(cat "$PROVISIONER_HOME/profiles/$P/config.json")"
+holder=$(vip_holders "$VIP")
+[ "$(wc -w <<<"$holder")" = 1 ] || fail "VIP holders before the stop: '$holder'"
+out=$(prov node stop "$holder" -p "$P") || fail "node stop $holder: $out"
+grep -q "VIP handed over from \"$holder\" to " <<<"$out" || fail "node stop of the holder did not hand the VIP over: $out"
+now_holder=$(vip_holders "$VIP")
+[ "$(wc -w <<<"$now_holder")" = 1 ] && [ "$now_holder" != "$holder" ] || fail "VIP holders after the stop: '$now_holder'"
+kc get nodes >/dev/null || fail "kubectl through the VIP fails after the hand-over"
+prov node start "$holder" -p "$P"
+step "node stop of the VIP holder $holder: VIP handed over to $now_holder first ($(grep -o '([0-9.]*s)' <<<"$out" | head -1))"
+
 # Quorum: with one control plane stopped, deleting another would leave 1 of 2 members.
 prov node stop m03 -p "$P"
 expect 80 "no quorum" prov node delete m02 -p "$P"
