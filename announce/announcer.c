@@ -57,6 +57,43 @@ int announcer_open(struct announcer *a, int ifindex, const uint8_t mac[6],
 	return 0;
 }
 
+int announcer_watch(struct announcer *a, struct nl_error *err)
+{
+	struct sock_filter insns[CLAIMS_FILTER_MAX];
+	int n = claims_filter_build(&a->vip, insns, CLAIMS_FILTER_MAX);
+	if (n < 0)
+		return nl_error_set(err, -n, "claim filter: %s", strerror(-n));
+	/* The filter first, then the protocol: nothing unfiltered is ever queued. */
+	struct sock_fprog prog = {.len = (unsigned short)n, .filter = insns};
+	if (setsockopt(a->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+		return nl_error_set(err, errno, "claim filter: %s", strerror(errno));
+	/* Our own frames would come back as PACKET_OUTGOING: leave them out in the kernel. */
+	int one = 1;
+	if (setsockopt(a->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0)
+		return nl_error_set(err, errno, "raw socket PACKET_IGNORE_OUTGOING: %s",
+				    strerror(errno));
+	struct sockaddr_ll sll = {
+	    .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = a->ifindex};
+	if (bind(a->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		return nl_error_set(err, errno, "raw socket bind to ifindex %d: %s", a->ifindex,
+				    strerror(errno));
+	return 0;
+}
+
+int announcer_recv_claim(struct announcer *a, struct claim *c)
+{
+	uint8_t frame[CLAIMS_SNAP_LEN];
+	struct sockaddr_ll from;
+	socklen_t fromlen = sizeof(from);
+	ssize_t n =
+	    recvfrom(a->fd, frame, sizeof(frame), MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (from.sll_pkttype == PACKET_OUTGOING)
+		return 0;
+	return claim_parse(frame, (size_t)n, &a->vip, c);
+}
+
 void announcer_close(struct announcer *a)
 {
 	if (a->fd >= 0)

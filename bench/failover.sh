@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# bench-failover: `vipd manager` against the real kube-vip v1.2.2, side by side on ONE real 3-node
+# bench-failover: `vipd manager` against the real kube-vip v1.2.2 and keepalived, side by side on ONE real 3-node
 # control plane (cpfixture), with equal timings. Prints figures; asserts nothing about time.
 #
-# For each system (vipd, kube-vip) and each timing set (TIMINGS, default "5/3/1 15/10/2" =
+# For each system (SYSTEMS: vipd; vipd-etcd, the same on its etcd backend; kube-vip; keepalived,
+# Debian's VRRP daemon between the node namespaces, advert 1 s, equal priorities, nopreempt —
+# it has no lease, the timing sets do not apply to it) and each timing set (TIMINGS, default "5/3/1 15/10/2" =
 # leaseDuration/renewDeadline/retryPeriod in seconds) the three daemons are started (vipd as in
 # tests/controlplane/cp_vipd.sh, kube-vip from the env its own `kube-vip manifest pod` writes, with
 # the timings overridden), then RUNS times each (default 10):
@@ -41,8 +43,8 @@
 # vipd's Lease reads + writes from its SIGUSR1 state dump at both ends of the window (its health
 # gate's 1/s /readyz probe of the local apiserver comes on top); kube-vip exposes no client
 # metrics: unknown.
-# Printed: RESULT lines (median, p99 (nearest rank: = max below 100 runs), max, and the ratio
-# kube-vip/vipd of the medians) and a final markdown table.
+# Printed: RESULT lines (median, p99 (nearest rank: = max below 100 runs), max, and the ratio of
+# each system's median to the first system's, vipd by default) and a final markdown table.
 #
 #   no_holder_ms  from vip_watch: time with no VIP holder in [signal, answer].
 # Env: RUNS (10), KINDS ("hard graceful handover"), TIMINGS ("5/3/1 15/10/2"), FOOTPRINT_SECONDS (300), SYSTEMS ("vipd kube-vip"),
@@ -52,7 +54,7 @@
 : "${VIP_WATCH:?VIP_WATCH is not set (run through cmake --build … --target bench-failover)}"
 RUNS=${RUNS:-10}
 read -ra TIMING_SETS <<<"${TIMINGS:-5/3/1 15/10/2}"
-read -ra SYS_LIST <<<"${SYSTEMS:-vipd kube-vip}"
+read -ra SYS_LIST <<<"${SYSTEMS:-vipd vipd-etcd kube-vip keepalived}"
 read -ra KIND_LIST <<<"${KINDS:-hard graceful handover}"
 FOOTPRINT_SECONDS=${FOOTPRINT_SECONDS:-300}
 POLL_MS=${POLL_MS:-20}
@@ -63,7 +65,11 @@ for t in "${TIMING_SETS[@]}"; do
 	[[ $t =~ ^[0-9]+/[0-9]+/[0-9]+$ ]] || fail "TIMINGS: \"$t\" is not leaseDuration/renewDeadline/retryPeriod"
 done
 for s in "${SYS_LIST[@]}"; do
-	case $s in vipd | kube-vip) ;; *) fail "SYSTEMS: \"$s\" is neither vipd nor kube-vip" ;; esac
+	case $s in
+	vipd | vipd-etcd | kube-vip) ;;
+	keepalived) command -v keepalived >/dev/null || fail "keepalived is not installed (bash .ci/install-deps)" ;;
+	*) fail "SYSTEMS: \"$s\" is not one of vipd, vipd-etcd, kube-vip, keepalived" ;;
+	esac
 done
 command -v gawk >/dev/null && AWK=gawk || AWK=awk
 CLK_TCK=$(getconf CLK_TCK)
@@ -100,8 +106,6 @@ test_cleanup() {
 
 fixture_up --nodes 3
 mapfile -t N < <(nodes)
-addr_of() { awk -v n="$1" '$1 == "node" && $2 == n { print $3 }' "$D/state"; }
-holder_pid() { awk -v n="$1" '$1 == "node" && $2 == n { print $4 }' "$D/state"; }
 next_node() {
 	local i
 	for i in "${!N[@]}"; do [ "${N[$i]}" = "$1" ] && echo "${N[$(((i + 1) % ${#N[@]}))]}"; done
@@ -137,25 +141,54 @@ start_daemon() { # NODE — the current system's daemon on NODE, with the curren
 	log=$(log_of "$n")
 	touch "$log"
 	DSTART[$n]=$(wc -l <"$log")
-	if [ "$SYS" = vipd ]; then
+	case $SYS in
+	vipd | vipd-etcd)
 		"$CPFIXTURE" exec --dir "$D" --node "$n" -- env -i \
-			PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			PATH=/usr/sbin:/usr/bin:/sbin:/bin "${ETCD_ENV[@]}" \
 			vip_interface=eth0 address="$VIP" port=6443 vip_arp=true cp_enable=true \
 			vip_leaderelection=true vip_leasename=plndr-cp-lock vip_leaseduration="$LEASE_S" \
 			vip_renewdeadline="$RENEW_S" vip_retryperiod="$RETRY_S" vip_nodename="$n" \
 			prometheus_server=:2112 k8s_config_file=/etc/kubernetes/admin.conf \
 			kubernetes_addr="https://$(addr_of "$(next_node "$n")"):6443" \
 			"$VIPD" manager >>"$log" 2>&1 &
-	else
+		;;
+	keepalived)
+		keepalived_conf "$n" >"$WORK/keepalived-$n.conf"
+		"$CPFIXTURE" exec --dir "$D" --node "$n" -- keepalived --dont-fork --log-console \
+			--log-detail --vrrp --use-file="$WORK/keepalived-$n.conf" \
+			--pid="$WORK/keepalived-$n.pid" --vrrp_pid="$WORK/keepalived-$n-vrrp.pid" >>"$log" 2>&1 &
+		;;
+	kube-vip)
 		# env(1): later assignments win — our timings over the manifest's.
 		"$CPFIXTURE" exec --dir "$D" --node "$n" -- env -i "${KV_ENV[@]/=NODENAME/=$n}" \
 			vip_leaseduration="$LEASE_S" vip_renewdeadline="$RENEW_S" vip_retryperiod="$RETRY_S" \
 			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 			"$BINDIR/kube-vip" manager >>"$log" 2>&1 &
-	fi
+		;;
+	esac
 	DPID[$n]=$!
 }
+# keepalived_conf NODE — VRRP as keepalived's users run it for a control-plane VIP: one instance,
+# advert 1 s, equal priorities, no preemption (a node coming back does not take the VIP back).
+keepalived_conf() {
+	printf 'global_defs {\n\trouter_id %s\n}\n' "$1"
+	printf 'vrrp_instance cp {\n\tstate BACKUP\n\tinterface eth0\n\tvirtual_router_id 51\n'
+	printf '\tpriority 100\n\tadvert_int 1\n\tnopreempt\n'
+	printf '\tvirtual_ipaddress {\n\t\t%s/32 dev eth0\n\t}\n}\n' "$VIP"
+}
+# What points vipd-etcd at its node's etcd member (as tests/controlplane/vipd_lib.sh does).
+etcd_env() {
+	ETCD_ENV=()
+	[ "$SYS" = vipd-etcd ] && ETCD_ENV=(vipd_etcd_endpoints=https://127.0.0.1:2379
+		vipd_etcd_cacert=/etc/kubernetes/pki/etcd/ca.crt
+		vipd_etcd_cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt
+		vipd_etcd_key=/etc/kubernetes/pki/etcd/healthcheck-client.key)
+	return 0
+}
 stop_daemon() { # NODE SIGNAL
+	# keepalived's VRRP work is done by a child: kill -9 means every process of it, children
+	# first (they would otherwise be told by the parent's death to shut down cleanly).
+	if [ "$SYS" = keepalived ] && [ "$2" = KILL ]; then pkill -KILL -P "${DPID[$1]}" 2>/dev/null || true; fi
 	kill -s "$2" "${DPID[$1]}" 2>/dev/null || true
 	wait "${DPID[$1]}" 2>/dev/null || true
 	unset "DPID[$1]"
@@ -163,8 +196,10 @@ stop_daemon() { # NODE SIGNAL
 since_start() { tail -n +"$((DSTART[$1] + 1))" "$(log_of "$1")"; }
 # last_seen_leader NODE — the leader NODE's daemon last reported (since its start).
 last_seen_leader() {
-	if [ "$SYS" = vipd ]; then
+	if [[ $SYS == vipd* ]]; then
 		since_start "$1" | sed -n 's/.*msg="new leader".* holder="\([^"]*\)".*/\1/p' | tail -n 1
+	elif [ "$SYS" = keepalived ]; then
+		: # VRRP backups do not name the master
 	else
 		since_start "$1" | sed -n 's/.* INFO New leader leader=\([^ ]*\).*/\1/p' | tail -n 1
 	fi
@@ -173,10 +208,15 @@ last_seen_leader() {
 acquired_at() {
 	local log line
 	log=$(log_of "$1")
-	if [ "$SYS" = vipd ]; then
+	if [[ $SYS == vipd* ]]; then
 		line=$(awk -v f="$2" 'NR > f && /msg="started leading"/ { print; exit }' "$log")
 		[ -n "$line" ] || return 0
 		iso_epoch "$(sed -n 's/^ts=\([^ ]*\) .*/\1/p' <<<"$line")"
+	elif [ "$SYS" = keepalived ]; then
+		# "Mon Nov 30 05:50:01 2026: (cp) Entering MASTER STATE"
+		line=$(awk -v f="$2" 'NR > f && /Entering MASTER STATE/ { print; exit }' "$log")
+		[ -n "$line" ] || return 0
+		iso_epoch "${line%%: *}"
 	else
 		# klog: I1129 23:51:19.360548 <pid> leaderelection.go:NNN] "Successfully acquired lease"
 		line=$(awk -v f="$2" 'NR > f && /"Successfully acquired lease"/ { print; exit }' "$log")
@@ -256,10 +296,10 @@ stable() {
 	local h c n
 	read -r c h <<<"$(holders_now)"
 	[ "${c:-0}" = 1 ] || return 1
-	[ "$(lease_holder)" = "$h" ] || return 1
+	case $SYS in vipd | kube-vip) [ "$(lease_holder)" = "$h" ] || return 1 ;; esac
 	for n in "${N[@]}"; do
 		[ -n "${DPID[$n]:-}" ] && kill -0 "${DPID[$n]}" 2>/dev/null || return 1
-		[ "$n" = "$h" ] || [ "$(last_seen_leader "$n")" = "$h" ] || return 1
+		[ "$SYS" = keepalived ] || [ "$n" = "$h" ] || [ "$(last_seen_leader "$n")" = "$h" ] || return 1
 	done
 	[ "$(answered_by)" = "$h" ] || return 1
 	LEADER=$h
@@ -312,8 +352,16 @@ run_once() { # KIND RUN
 
 # ---- footprint -----------------------------------------------------------------------------
 echo "system,timings,role,node,window_s,rss_kib,pss_kib,private_kib,cpu_s,api_requests_per_s" >"$FP_CSV"
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; } # utime + stime
-smaps() { awk -v k="$2:" '$1 == k { s += $2 } END { print s + 0 }' "/proc/$1/smaps_rollup"; }
+# A daemon's processes: itself and its children (keepalived's VRRP work is in a child).
+procs_of() { echo "$1"; pgrep -P "$1" || true; }
+cpu_ticks() { # utime + stime
+	local p
+	for p in $(procs_of "$1"); do sed 's/.*) //' "/proc/$p/stat"; done | awk '{ s += $12 + $13 } END { print s + 0 }'
+}
+smaps() {
+	local p
+	for p in $(procs_of "$1"); do cat "/proc/$p/smaps_rollup"; done | awk -v k="$2:" '$1 == k { s += $2 } END { print s + 0 }'
+}
 vipd_requests() { # NODE — reads + writes from a fresh SIGUSR1 state dump
 	local node=$1 lines
 	lines=$(wc -l <"$(log_of "$node")")
@@ -333,7 +381,7 @@ footprint() {
 	fp_from=$(now)
 	for n in "$LEADER" "$f"; do
 		c0[$n]=$(cpu_ticks "${DPID[$n]}")
-		[ "$SYS" = vipd ] && q0[$n]=$(vipd_requests "$n")
+		[[ $SYS == vipd* ]] && q0[$n]=$(vipd_requests "$n")
 	done
 	step "$SYS footprint: steady state for ${FOOTPRINT_SECONDS}s (leader $LEADER, follower $f)"
 	retry $((FOOTPRINT_SECONDS + 10)) eval 'lt "$(echo "$fp_from + $FOOTPRINT_SECONDS" | bc)" "$(now)"' || true
@@ -346,7 +394,7 @@ footprint() {
 		pid=${DPID[$n]}
 		cpu1=$(cpu_ticks "$pid")
 		rps=unknown
-		if [ "$SYS" = vipd ]; then
+		if [[ $SYS == vipd* ]]; then
 			rq1=$(vipd_requests "$n")
 			rps=$(printf %.3f "$(echo "($rq1 - ${q0[$n]}) / $w" | bc -l)")
 		fi
@@ -363,6 +411,7 @@ for SYS in "${SYS_LIST[@]}"; do
 	for BLOCK in "${TIMING_SETS[@]}"; do
 		IFS=/ read -r LEASE_S RENEW_S RETRY_S <<<"$BLOCK"
 		BID=$SYS-${BLOCK//\//-} # for file names
+		etcd_env
 		start_watchers
 		for n in "${N[@]}"; do start_daemon "$n"; done
 		settle
@@ -412,26 +461,48 @@ MEASURES=(
 	"graceful overlap_ms|SIGTERM: two VIP holders (ms)"
 	"graceful no_holder_ms|SIGTERM: no VIP holder (ms)"
 )
-TABLE="| timings | measure | vipd median | vipd p99 | vipd max | kube-vip median | kube-vip p99 | kube-vip max | kube-vip/vipd (median) |
-|---|---|---|---|---|---|---|---|---|"
+# One table row per measure: "median / p99 / max (n)" per system, and each system's median as a
+# ratio to vipd's (the first system listed is the reference column: vipd when it is listed).
+REF=${SYS_LIST[0]}
+TABLE="| timings | measure |"
+SEP="|---|---|"
+for sy in "${SYS_LIST[@]}"; do TABLE+=" $sy median / p99 / max (n) |"; SEP+="---|"; done
+for sy in "${SYS_LIST[@]:1}"; do TABLE+=" $sy/$REF |"; SEP+="---|"; done
+TABLE+=$'\n'"$SEP"
+row() { # BLOCK LABEL then "SYSTEM COLUMN KIND" triples
+	local block=$1 label=$2 line cells="" ratios="" refm="" sy c k m p x n
+	shift 2
+	line="RESULT: $block $label:"
+	while [ $# -ge 3 ]; do
+		sy=$1 c=$2 k=$3
+		shift 3
+		read -r m p x n <<<"$(stats "$c" "$sy" "$block" "$k")"
+		[ -z "$refm" ] && refm=$m
+		line+=" $sy median $m p99 $p max $x (n=$n);"
+		cells+=" $m / $p / $x ($n) |"
+		[ "$sy" = "$REF" ] || { ratios+=" $(ratio "$m" "$refm") |"; line+=" $sy/$REF $(ratio "$m" "$refm");"; }
+	done
+	echo "$line"
+	TABLE+=$'\n'"| $block | $label |$cells$ratios"
+}
 echo
 for BLOCK in "${TIMING_SETS[@]}"; do
 	for m in "${MEASURES[@]}"; do
 		key=${m%%|*} label=${m#*|}
 		kind=${key% *} c=$(col "${key#* }")
-		read -r vm vp vx vn <<<"$(stats "$c" vipd "$BLOCK" "$kind")"
-		read -r km kp kx kn <<<"$(stats "$c" kube-vip "$BLOCK" "$kind")"
-		r=$(ratio "$km" "$vm")
-		printf 'RESULT: %s %s: vipd median %s p99 %s max %s (n=%s); kube-vip median %s p99 %s max %s (n=%s); kube-vip/vipd %s\n' \
-			"$BLOCK" "$label" "$vm" "$vp" "$vx" "$vn" "$km" "$kp" "$kx" "$kn" "$r"
-		TABLE+=$'\n'"| $BLOCK | $label | $vm | $vp | $vx | $km | $kp | $kx | $r |"
+		args=()
+		for sy in "${SYS_LIST[@]}"; do args+=("$sy" "$c" "$kind"); done
+		row "$BLOCK" "$label" "${args[@]}"
 	done
-	read -r hm hp hx hn <<<"$(stats "$(col no_holder_ms)" vipd "$BLOCK" handover)"
-	read -r gm gp gx gn <<<"$(stats "$(col no_holder_ms)" kube-vip "$BLOCK" graceful)"
-	read -r am ap ax an <<<"$(stats "$(col outage_s)" vipd "$BLOCK" handover)"
-	printf 'RESULT: %s vipd handover: no VIP holder median %s p99 %s max %s ms (n=%s), client gap median %s p99 %s max %s s; kube-vip SIGTERM (reference): no holder median %s p99 %s max %s ms (n=%s); kube-vip/vipd %s\n' \
-		"$BLOCK" "$hm" "$hp" "$hx" "$hn" "$am" "$ap" "$ax" "$gm" "$gp" "$gx" "$gn" "$(ratio "$gm" "$hm")"
-	TABLE+=$'\n'"| $BLOCK | planned hand-over (vipd) vs SIGTERM (kube-vip): no VIP holder (ms) | $hm | $hp | $hx | $gm | $gp | $gx | $(ratio "$gm" "$hm") |"
+	# The planned hand-over (vipd only) against everyone's graceful stop.
+	c=$(col no_holder_ms)
+	args=()
+	for sy in "${SYS_LIST[@]}"; do
+		if [ "$sy" = vipd ]; then args+=(vipd "$c" handover); else args+=("$sy" "$c" graceful); fi
+	done
+	row "$BLOCK" "no VIP holder (ms): vipd handover vs the others' SIGTERM" "${args[@]}"
+	c=$(col outage_s)
+	row "$BLOCK" "vipd handover: client's longest gap (s)" vipd "$c" handover
 	for s in "${SYS_LIST[@]}"; do
 		two=$(awk -F, -v s="$s" -v t="$BLOCK" 'NR > 1 && $1 == s && $2 == t && $3 == "hard" { n++; x += $13 } END { printf "%d/%d", x, n }' "$CSV")
 		ovs=$(awk -F, -v s="$s" -v t="$BLOCK" 'NR > 1 && $1 == s && $2 == t { printf "%s%s:%s", sep, $3, $11; sep = " " }' "$CSV")

@@ -49,8 +49,10 @@ static void copy_str(char *dst, size_t cap, const char *src, size_t n)
 		n = cap - 1;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
+	/* One printable line: the text comes from any server and ends up in log lines (a tab,
+	 * an escape sequence or a NUL would break them; fuzz_kc_error). */
 	for (size_t i = 0; i < n; i++)
-		if (dst[i] == '\n' || dst[i] == '\r' || dst[i] == '\0')
+		if ((unsigned char)dst[i] < 0x20 || dst[i] == 0x7f)
 			dst[i] = ' ';
 }
 

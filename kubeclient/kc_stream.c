@@ -1,5 +1,6 @@
 /*
- * kc_stream.c — newline framing over a growable buffer, and watch event decoding.
+ * kc_stream.c — newline framing over a growable buffer, watch event decoding, the meaning of
+ * a LIST reply and of a watch ERROR event.
  */
 #include "kc_stream.h"
 
@@ -147,4 +148,31 @@ int kc_watch_event_decode(const char *line, size_t len, enum kc_event_type *type
 	*object = json_incref(obj);
 	json_decref(ev);
 	return 0;
+}
+
+const char *kc_object_rv(const json_t *obj)
+{
+	const json_t *v = json_object_get(json_object_get(obj, "metadata"), "resourceVersion");
+	return json_is_string(v) && json_string_length(v) < KC_RV_MAX ? json_string_value(v) : NULL;
+}
+
+int kc_list_parse(const json_t *body, json_t **items, const char **rv)
+{
+	json_t *it = json_object_get(body, "items");
+	*items = NULL;
+	*rv = kc_object_rv(body);
+	if (!*rv || !(json_is_array(it) || json_is_null(it) || !it))
+		return -EBADMSG;
+	*items = json_is_array(it) ? it : NULL;
+	return 0;
+}
+
+bool kc_watch_error_is_gone(const json_t *status, long *code)
+{
+	const json_t *c = json_object_get(status, "code");
+	const json_t *reason = json_object_get(status, "reason");
+	json_int_t v = json_is_integer(c) ? json_integer_value(c) : 0;
+	*code = v > 0 && v < 1000 ? (long)v : 0;
+	const char *r = json_is_string(reason) ? json_string_value(reason) : "";
+	return v == 410 || !strcmp(r, "Expired") || !strcmp(r, "Gone");
 }

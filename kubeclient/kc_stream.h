@@ -6,12 +6,16 @@
  * Lines can be long (a big object in one event): the buffer grows up to a limit, and a scan
  * offset makes the cost linear however the line is split.
  *
- * Owns: framing and decoding of one watch event. Must not touch: I/O.
+ * Also what a LIST reply and a watch ERROR event mean to the watch (kc_list_parse,
+ * kc_watch_error_is_gone): pure, so fuzz_watch_list feeds them whatever a server sends.
+ *
+ * Owns: framing and decoding of one watch event, list replies. Must not touch: I/O.
  */
 #ifndef VIPD_KC_STREAM_H
 #define VIPD_KC_STREAM_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define KC_STREAM_MAX_LINE (4u << 20) /* one watch event; a Lease is < 1 KiB */
@@ -50,5 +54,19 @@ int kc_watch_event_decode(const char *line, size_t len, enum kc_event_type *type
 			  char *why, size_t why_len);
 
 const char *kc_event_type_name(enum kc_event_type t);
+
+#define KC_RV_MAX 64 /* a resourceVersion we keep, with its NUL */
+
+/* metadata.resourceVersion of an object or list when it is a string shorter than KC_RV_MAX,
+ * else NULL. Pure. */
+const char *kc_object_rv(const json_t *obj);
+
+/* A LIST reply: its items (borrowed; NULL when the server omitted an empty list) and its
+ * resourceVersion. 0, or -EBADMSG when either is missing or malformed. Pure. */
+int kc_list_parse(const json_t *body, json_t **items, const char **rv);
+
+/* The Status of a watch ERROR event: true when it means "resourceVersion too old" (code 410,
+ * reason Expired or Gone: list again); `code` is its code (0 when absent). Pure. */
+bool kc_watch_error_is_gone(const json_t *status, long *code);
 
 #endif

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RV_MAX 64
+#include "clock.h"
+#include "kc_backoff.h"
+
+#define RV_MAX KC_RV_MAX
 
 struct kc_watch {
 	struct kc_client *kc;
@@ -21,8 +24,8 @@ struct kc_watch {
 	struct kc_timer timer;
 	struct kc_stream stream;
 	bool live;
-	bool relist; /* the running watch ended with 410: list again */
-	int64_t backoff_ms;
+	bool relist; /* the running watch ended with 410 or a bad line: list again */
+	struct kc_backoff backoff;
 	struct kc_watch_stats stats;
 };
 
@@ -40,10 +43,7 @@ static void set_live(struct kc_watch *w, bool live)
 
 static void retry_later(struct kc_watch *w, void (*fn)(void *))
 {
-	int64_t b = w->backoff_ms;
-	/* Jitter in [b/2, b]: clients that failed together do not retry together. */
-	int64_t delay = b / 2 + kc_client_rand(w->kc, (uint32_t)(b / 2 + 1));
-	w->backoff_ms = b * 2 > w->o.backoff_max_ms ? w->o.backoff_max_ms : b * 2;
+	int64_t delay = kc_backoff_delay(&w->backoff, kc_client_rand(w->kc, UINT32_MAX));
 	kc_timer_arm(w->kc, &w->timer, delay, fn, w);
 }
 
@@ -55,12 +55,6 @@ static void list_cb(void *arg)
 static void watch_cb(void *arg)
 {
 	do_watch(arg);
-}
-
-static const char *object_rv(const json_t *obj)
-{
-	const json_t *v = json_object_get(json_object_get(obj, "metadata"), "resourceVersion");
-	return json_is_string(v) && json_string_length(v) < RV_MAX ? json_string_value(v) : NULL;
 }
 
 static void list_done(void *arg, const struct kc_result *res)
@@ -75,9 +69,9 @@ static void list_done(void *arg, const struct kc_result *res)
 		retry_later(w, list_cb);
 		return;
 	}
-	json_t *items = json_object_get(res->body, "items");
-	const char *rv = object_rv(res->body);
-	if (!rv || !(json_is_array(items) || json_is_null(items) || !items)) {
+	json_t *items;
+	const char *rv;
+	if (kc_list_parse(res->body, &items, &rv) < 0) {
 		w->stats.errors++;
 		kc_client_log(w->kc, KC_LOG_WARN, "list reply without items or resourceVersion",
 			      "path=%s", w->path);
@@ -131,15 +125,11 @@ static int on_line(void *arg, const char *line, size_t len)
 		return -ESTALE;
 	}
 	int r = 0;
-	const char *rv = object_rv(obj);
+	const char *rv = kc_object_rv(obj);
 	switch (type) {
 	case KC_EV_ERROR: {
-		const json_t *code = json_object_get(obj, "code");
-		const json_t *reason = json_object_get(obj, "reason");
-		json_int_t c = json_is_integer(code) ? json_integer_value(code) : 0;
-		if (c == 410 ||
-		    (json_is_string(reason) && (!strcmp(json_string_value(reason), "Expired") ||
-						!strcmp(json_string_value(reason), "Gone")))) {
+		long c;
+		if (kc_watch_error_is_gone(obj, &c)) {
 			w->stats.gone++;
 			kc_client_log(w->kc, KC_LOG_INFO,
 				      "watch resourceVersion too old (410 Gone); listing again",
@@ -186,7 +176,7 @@ static int watch_data(void *arg, const char *data, size_t len)
 static void watch_open(void *arg)
 {
 	struct kc_watch *w = arg;
-	w->backoff_ms = w->o.backoff_min_ms;
+	kc_backoff_opened(&w->backoff, clock_boot_ms());
 	set_live(w, true);
 }
 
@@ -195,6 +185,7 @@ static void watch_done(void *arg, const struct kc_result *res)
 	struct kc_watch *w = arg;
 	w->call = NULL;
 	set_live(w, false);
+	bool healthy = kc_backoff_closed(&w->backoff, clock_boot_ms());
 	if (kc_stream_pending(&w->stream))
 		kc_client_log(w->kc, KC_LOG_DEBUG, "watch ended inside an event",
 			      "path=%s pending_bytes=%zu", w->path, kc_stream_pending(&w->stream));
@@ -209,11 +200,19 @@ static void watch_done(void *arg, const struct kc_result *res)
 				      "watch resourceVersion too old (410 Gone); listing again",
 				      "path=%s rv=%s", w->path, w->rv);
 		}
-		do_list(w);
+		if (healthy)
+			do_list(w);
+		else
+			retry_later(w, list_cb);
 		return;
 	}
 	if (res->err.kind == KC_OK) {
-		do_watch(w); /* timeoutSeconds reached: continue from the last RV */
+		/* timeoutSeconds reached: continue from the last RV (a watch the server ended at
+		 * once is no better than a failed one: back off) */
+		if (healthy)
+			do_watch(w);
+		else
+			retry_later(w, watch_cb);
 		return;
 	}
 	w->stats.errors++;
@@ -278,7 +277,9 @@ int kc_watch_start(struct kc_client *kc, const struct kc_watch_opts *opts, struc
 		w->o.backoff_min_ms = 100;
 	if (w->o.backoff_max_ms < w->o.backoff_min_ms)
 		w->o.backoff_max_ms = w->o.backoff_min_ms > 10000 ? w->o.backoff_min_ms : 10000;
-	w->backoff_ms = w->o.backoff_min_ms;
+	if (w->o.healthy_ms <= 0)
+		w->o.healthy_ms = 5000;
+	kc_backoff_init(&w->backoff, w->o.backoff_min_ms, w->o.backoff_max_ms, w->o.healthy_ms);
 	kc_stream_init(&w->stream, 0);
 	w->path = strdup(opts->path);
 	w->fsel = escape(opts->field_selector);

@@ -5,9 +5,14 @@
  *   LIST  → on_list(items, resourceVersion)
  *   WATCH ?watch=1&resourceVersion=RV&allowWatchBookmarks=true&timeoutSeconds=T
  *         → on_event() per ADDED/MODIFIED/DELETED; BOOKMARKs only move RV on
- *   server ends the watch (timeoutSeconds) → watch again from the last RV at once
- *   410 Gone (reply or ERROR event)       → LIST again, then watch from the new RV
+ *   server ends the watch (timeoutSeconds) → watch again from the last RV
+ *   410 Gone (reply or ERROR event), a bad or oversize event line → LIST again, then watch
  *   any other failure                     → retry after a jittered exponential back-off
+ *
+ * "At once" only after a healthy watch — one that stayed open for healthy_ms; any other
+ * ending (re-watch, re-list or retry) waits the back-off, which only a healthy watch resets
+ * (kc_backoff.h). A server that accepts and drops, answers 200 and ends, or sends a bad line
+ * every time thus sees a bounded request rate, never a hot loop.
  *
  * on_state(live) tells the owner whether a watch is open (the elector stops polling then).
  * The callbacks must not stop or relist the watch they are called from.
@@ -35,6 +40,7 @@ struct kc_watch_opts {
 	long list_timeout_ms;	    /* 0: 10000 */
 	int64_t backoff_min_ms;	    /* 0: 100 */
 	int64_t backoff_max_ms;	    /* 0: 10000 */
+	int64_t healthy_ms;	    /* a watch open this long resets the back-off; 0: 5000 */
 	/* items: the array of the list (borrowed). */
 	void (*on_list)(void *arg, json_t *items, const char *rv);
 	void (*on_event)(void *arg, enum kc_event_type type, json_t *object);

@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "clock.h"
+#include "etcd_decide.h"
 #include "etcd_gw.h"
+#include "kc_backoff.h"
 #include "kc_stream.h"
 
 #define NS_PER_MS 1000000LL
@@ -20,12 +22,13 @@ enum phase {
 	PH_RANGE,    /* learn who holds the key (and where to watch from) */
 	PH_GRANT,    /* get an etcd lease to campaign with */
 	PH_CAMPAIGN, /* the create_revision == 0 txn */
-	PH_FOLLOW,   /* someone else holds it: wait for the watch to show it deleted */
+	PH_FOLLOW,   /* someone else holds it: watch it, and read it every retryPeriod */
 	PH_LEAD,     /* keep-alive every retryPeriod */
 };
 
-/* C_CONFIRM: the linearizable read of our key that follows every successful keep-alive. */
-enum call_kind { C_RANGE, C_GRANT, C_TXN, C_KEEPALIVE, C_CONFIRM, C_REVOKE };
+/* C_CONFIRM: the linearizable read of our key that follows every successful keep-alive.
+ * C_CHECK: a follower's periodic linearizable read of the key, the watch kept. */
+enum call_kind { C_RANGE, C_GRANT, C_TXN, C_KEEPALIVE, C_CONFIRM, C_CHECK, C_REVOKE };
 
 struct etcd_elector {
 	struct le_config cfg;
@@ -55,8 +58,9 @@ struct etcd_elector {
 	struct kc_stream ws;
 	int64_t watch_rev;
 	bool watch_live;
-	bool need_range; /* the watch must be (re)started from a fresh range */
-	int64_t watch_backoff_ms;
+	bool need_range;		 /* the watch must be (re)started from a fresh range */
+	int64_t last_read;		 /* send time of the last range or check of the key */
+	struct kc_backoff watch_backoff; /* reset only by a watch that stayed open */
 	struct kc_timer wtimer;
 
 	struct kc_call *rcall;		/* best-effort revoke */
@@ -228,7 +232,7 @@ static void watch_open(void *arg)
 {
 	struct etcd_elector *ee = arg;
 	ee->watch_live = true;
-	ee->watch_backoff_ms = ee->cfg.t.retry_ms / 4 + 1;
+	kc_backoff_opened(&ee->watch_backoff, clock_boot_ms());
 }
 
 static void watch_done(void *arg, const struct kc_result *res)
@@ -237,15 +241,14 @@ static void watch_done(void *arg, const struct kc_result *res)
 	char eb[320];
 	ee->wcall = NULL;
 	ee->watch_live = false;
+	kc_backoff_closed(&ee->watch_backoff, clock_boot_ms());
 	kc_stream_reset(&ee->ws);
 	if (ee->shutting_down)
 		return;
 	kc_client_log(ee->kc, KC_LOG_INFO, "etcd watch ended; restarting", "key=%s error=\"%s\"",
 		      ee->key, kc_error_str(&res->err, eb, sizeof(eb)));
 	maybe_rotate(ee, res);
-	int64_t b = ee->watch_backoff_ms;
-	int64_t delay = b / 2 + kc_client_rand(ee->kc, (uint32_t)(b / 2 + 1));
-	ee->watch_backoff_ms = b * 2 > ee->cfg.t.retry_ms * 4 ? ee->cfg.t.retry_ms * 4 : b * 2;
+	int64_t delay = kc_backoff_delay(&ee->watch_backoff, kc_client_rand(ee->kc, UINT32_MAX));
 	kc_timer_arm(ee->kc, &ee->wtimer, delay, watch_retry, ee);
 }
 
@@ -371,6 +374,34 @@ static void main_done(void *arg, const struct kc_result *res)
 		ee->ka_ok_sent = sent;
 		ee->confirm_due = true;
 		break;
+	case C_CHECK:
+		ee->stats.reads++;
+		if (!ok || etcd_range_parse(res->body, &rev, &kv, why, sizeof(why)) < 0) {
+			/* Maybe this member lost its quorum: the watch may be stalled too, so the
+			 * next read ranges (on the next endpoint, after a transport error) and
+			 * restarts it. */
+			fail_later(ee, "follower check", res, ok ? why : NULL);
+			ee->need_range = true;
+			break;
+		}
+		switch (etcd_read_verdict(&kv, ee->wcall ? ee->watch_rev : 0)) {
+		case ETCD_CAMPAIGN:
+			kc_client_log(ee->kc, KC_LOG_INFO,
+				      "etcd key gone by a quorum read (the watch did not say)",
+				      "key=%s revision=%lld", ee->key, (long long)rev);
+			break;
+		case ETCD_REWATCH:
+			kc_client_log(ee->kc, KC_LOG_INFO,
+				      "etcd watch is behind a quorum read; restarting it",
+				      "key=%s mod_revision=%lld watch_revision=%lld", ee->key,
+				      (long long)kv.mod_rev, (long long)ee->watch_rev);
+			ee->need_range = true;
+			break;
+		case ETCD_KEEP_FOLLOWING:
+			break;
+		}
+		observe_key(ee, &kv);
+		break;
 	case C_CONFIRM:
 		ee->stats.reads++;
 		if (!ok || etcd_range_parse(res->body, &rev, &kv, why, sizeof(why)) < 0) {
@@ -404,8 +435,10 @@ static int start_main(struct etcd_elector *ee, enum call_kind kind, int64_t now)
 	const char *path = NULL;
 	switch (kind) {
 	case C_RANGE:
+	case C_CHECK:
 		path = "/v3/kv/range";
 		body = etcd_range_body(ee->key);
+		ee->last_read = now;
 		break;
 	case C_GRANT:
 		path = "/v3/lease/grant";
@@ -484,18 +517,18 @@ static int64_t pass(void *impl, int64_t now)
 			next = C_TXN;
 			want = true;
 			break;
-		case PH_FOLLOW:
-			/* Without a live watch, poll like client-go does. */
-			if (ee->need_range || !ee->watch_live) {
-				int64_t at = ee->need_range ? now : ee->next_at;
-				if (now >= at) {
-					want = true;
-					ee->next_at = now + ee->cfg.t.retry_ms * NS_PER_MS;
-				}
-			}
-			if (!want && !ee->watch_live && ee->next_at < wake)
-				wake = ee->next_at;
+		case PH_FOLLOW: {
+			struct etcd_follow_in in = {.need_range = ee->need_range,
+						    .watch_live = ee->watch_live,
+						    .last_read = ee->last_read,
+						    .retry_ns = ee->cfg.t.retry_ms * NS_PER_MS};
+			struct etcd_follow_out o = etcd_follow_decide(&in, now);
+			want = o.read != ETCD_READ_NONE;
+			next = o.read == ETCD_READ_CHECK ? C_CHECK : C_RANGE;
+			if (o.wake < wake)
+				wake = o.wake;
 			break;
+		}
 		case PH_LEAD: {
 			int64_t tick = ee->last_ka + ee->cfg.t.retry_ms * NS_PER_MS;
 			if (ee->need_range) {
@@ -614,7 +647,8 @@ int etcd_elector_new(const struct etcd_elector_opts *o, struct elector *out, cha
 	elector_stepper_init(&ee->stepper, ee->kc, pass, ee);
 	snprintf(ee->key, sizeof(ee->key), "%s-%s", ee->cfg.ns, ee->cfg.name);
 	kc_stream_init(&ee->ws, 1 << 20);
-	ee->watch_backoff_ms = ee->cfg.t.retry_ms / 4 + 1;
+	kc_backoff_init(&ee->watch_backoff, ee->cfg.t.retry_ms / 4 + 1, ee->cfg.t.retry_ms * 4,
+			ee->cfg.t.lease_ms);
 	ee->phase = PH_RANGE;
 	ee->endpoints = calloc(o->n_endpoints, sizeof(char *));
 	out->ops = &etcd_ops;

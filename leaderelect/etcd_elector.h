@@ -9,7 +9,9 @@
  *   leader    keep-alive every retryPeriod, each confirmed by a quorum read of the key; stops
  *             leading when no keep-alive sent within the last renewDeadline has been confirmed,
  *             or when the key is deleted or names another
- *   follower  watches the key; campaigns the moment it is deleted (release or expiry)
+ *   follower  watches the key; campaigns the moment it is deleted (release or expiry). Also
+ *             reads it (linearizable) every retryPeriod: a watch can be open and silent when
+ *             its member hung or sits in a minority (rules: etcd_decide.h)
  *   release   revoke the lease: etcd deletes the key, followers see it at once
  *
  * Safety — why two holders cannot act at once:

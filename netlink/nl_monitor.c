@@ -52,6 +52,9 @@ int nl_monitor_open(struct nl_monitor *m, int ifindex, const struct inet_prefix 
 		nl_sock_close(&m->sock);
 		return rc;
 	}
+	/* Both best effort: a small buffer costs resyncs, an unfiltered dump costs time. */
+	m->rcvbuf = nl_sock_set_rcvbuf(&m->sock, NL_MONITOR_RCVBUF);
+	m->strict = nl_sock_strict_check(&m->query) == 0;
 	return 0;
 }
 
@@ -142,52 +145,91 @@ static void emit(struct nl_monitor *m, enum nl_event_type type, uint32_t portid)
 		m->cb(&ev, m->cb_data);
 }
 
+int nl_monitor_check_vip(struct nl_monitor *m, bool *present, struct nl_error *err)
+{
+	/* nl_addr_find names our interface in the request; with strict checking the kernel
+	 * dumps only its addresses. */
+	return nl_addr_find(&m->query, m->ifindex, &m->vip, present, NULL, err);
+}
+
 /* True when the VIP's current presence contradicts the candidate (a late echo). On a query
  * failure the candidate stands: reporting too much is safe, the caller re-checks anyway. */
 static bool contradicted(struct nl_monitor *m, enum nl_event_type type)
 {
 	bool present;
 	struct nl_error qerr;
-	if (type != NL_EVENT_VIP_REMOVED && type != NL_EVENT_VIP_ADDED)
-		return false;
-	if (nl_addr_find(&m->query, m->ifindex, &m->vip, &present, NULL, &qerr) < 0)
+	if (nl_monitor_check_vip(m, &present, &qerr) < 0)
 		return false;
 	return type == NL_EVENT_VIP_REMOVED ? present : !present;
+}
+
+static bool is_vip_event(enum nl_event_type type)
+{
+	return type == NL_EVENT_VIP_REMOVED || type == NL_EVENT_VIP_ADDED;
+}
+
+/* VIP candidates of one pass: the last one stands for them all (one dump answers them). */
+struct vip_candidate {
+	enum nl_event_type type;
+	uint32_t portid;
+};
+
+static int confirm_and_emit(struct nl_monitor *m, struct vip_candidate *c)
+{
+	if (c->type == NL_EVENT_NONE)
+		return 0;
+	enum nl_event_type type = c->type;
+	c->type = NL_EVENT_NONE;
+	if (contradicted(m, type)) {
+		m->stale++;
+		return 0;
+	}
+	emit(m, type, c->portid);
+	return 1;
 }
 
 int nl_monitor_dispatch(struct nl_monitor *m, struct nl_error *err)
 {
 	char buf[32768];
 	int events = 0;
-	for (;;) {
-		ssize_t len = recv(nl_monitor_fd(m), buf, sizeof(buf), MSG_DONTWAIT);
+	struct vip_candidate cand = {.type = NL_EVENT_NONE};
+	for (int n = 0;; n++) {
+		if (n == NL_MONITOR_BUDGET) {
+			m->budget_spent++; /* the fd stays readable: the loop calls again */
+			break;
+		}
+		ssize_t len = nl_sock_recv(&m->sock, buf, sizeof(buf), MSG_DONTWAIT);
+		if (len == 0 || len == -EINTR)
+			continue; /* not from the kernel: dropped and counted */
+		if (len == -EAGAIN || len == -EWOULDBLOCK)
+			break;
+		if (len == -ENOBUFS || len == -ENOSPC) {
+			/* The kernel dropped notifications (or one did not fit): nothing we know
+			 * is certain. */
+			m->overruns++;
+			m->link_state = -1;
+			cand.type = NL_EVENT_NONE;
+			emit(m, NL_EVENT_RESYNC, 0);
+			events++;
+			continue;
+		}
 		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return events;
-			if (errno == ENOBUFS) {
-				/* The kernel dropped notifications: nothing we know is certain. */
-				m->overruns++;
-				m->link_state = -1;
-				emit(m, NL_EVENT_RESYNC, 0);
-				events++;
-				continue;
-			}
-			return nl_error_set(err, errno, "netlink monitor: %s", strerror(errno));
+			events += confirm_and_emit(m, &cand);
+			return nl_error_set(err, (int)-len, "netlink monitor: %s",
+					    strerror((int)-len));
 		}
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
 		int left = (int)len;
 		for (; nl_msg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 			enum nl_event_type type = nl_monitor_classify(m, nlh);
-			if (type != NL_EVENT_NONE && contradicted(m, type)) {
-				m->stale++;
-				continue;
-			}
-			if (type != NL_EVENT_NONE) {
+			if (is_vip_event(type)) {
+				cand.type = type;
+				cand.portid = nlh->nlmsg_pid;
+			} else if (type != NL_EVENT_NONE) {
 				emit(m, type, nlh->nlmsg_pid);
 				events++;
 			}
 		}
 	}
+	return events + confirm_and_emit(m, &cand);
 }

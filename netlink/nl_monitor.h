@@ -11,9 +11,16 @@
  * removal is a candidate only while the VIP is expected present, an addition only while
  * expected absent. Notifications are read some time after they were sent, so an echo of our
  * own add can arrive after we already expect the VIP gone: each candidate is therefore
- * confirmed against the kernel's current state (one address dump on the monitor's own query
- * socket) before it is reported. A receive-buffer overflow (ENOBUFS) is reported as
- * NL_EVENT_RESYNC: state must be re-read.
+ * confirmed against the kernel's current state (a dump of our interface's addresses only, on
+ * the monitor's own query socket with NETLINK_GET_STRICT_CHK) before it is reported. A
+ * receive-buffer overflow (ENOBUFS) is reported as NL_EVENT_RESYNC: state must be re-read.
+ *
+ * Subscribed to every address change on the node, the notification socket gets a large
+ * receive buffer (NL_MONITOR_RCVBUF; SO_RCVBUFFORCE, else SO_RCVBUF). One dispatch reads at
+ * most NL_MONITOR_BUDGET datagrams and confirms VIP candidates with one dump per pass (the
+ * current state answers them all), so a flood of notifications cannot starve the rest of the
+ * loop; the fd stays readable and the loop calls again. Datagrams not sent by the kernel
+ * (source port id != 0) are dropped and counted (sock.foreign_senders).
  *
  * Owns: the monitor socket and its classification of notifications. Must not touch: the
  * address itself (the caller decides whether to put the VIP back).
@@ -49,6 +56,8 @@ struct nl_event {
 typedef void (*nl_event_cb)(const struct nl_event *ev, void *data);
 
 #define NL_MONITOR_MAX_IGNORED 4
+#define NL_MONITOR_RCVBUF      (1 << 20) /* bytes asked for the notification socket */
+#define NL_MONITOR_BUDGET      32	 /* datagrams read per dispatch */
 
 struct nl_monitor {
 	struct nl_sock sock;  /* notifications */
@@ -62,7 +71,10 @@ struct nl_monitor {
 	nl_event_cb cb;
 	void *cb_data;
 	uint64_t overruns;
-	uint64_t stale; /* candidates the current state contradicted (late echoes) */
+	uint64_t stale;	       /* candidates the current state contradicted (late echoes) */
+	int rcvbuf;	       /* the notification socket's receive buffer (bytes), or -errno */
+	bool strict;	       /* the query socket's dumps are filtered by the kernel */
+	uint64_t budget_spent; /* dispatches that stopped at NL_MONITOR_BUDGET */
 };
 
 /* Opens the monitor for `ifindex` and `vip` (may be NULL to watch the link only). */
@@ -78,6 +90,10 @@ int nl_monitor_ignore_portid(struct nl_monitor *m, uint32_t portid);
 /* Reads every pending notification and calls the callback for each event. Never blocks.
  * Returns the number of events, or a negative errno. */
 int nl_monitor_dispatch(struct nl_monitor *m, struct nl_error *err);
+
+/* Whether the VIP is on our interface now (the filtered dump dispatch confirms candidates
+ * with). 0 or a negative errno. */
+int nl_monitor_check_vip(struct nl_monitor *m, bool *present, struct nl_error *err);
 
 /* Classifies one notification, updating the monitor's link state. Pure (no I/O); returns the
  * event type, NL_EVENT_NONE when it is not news. VIP events are candidates that dispatch

@@ -46,7 +46,8 @@ struct node_health {
 	bool etcd_member;	   /* listed in `etcdctl member list` (control planes) */
 	bool kubeconfig_ok; /* the user's kubeconfig has this profile's context pointing at the VIP
 			     */
-	const char *vip_role; /* "leader" | "follower" | "unhealthy" | "" unknown; control planes */
+	const char *vip_role; /* "leader" | "follower" | "out:<reason>" | "down" | "" unknown;
+				 control planes */
 	const char *ip;
 };
 

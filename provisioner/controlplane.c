@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "profile.h"
 #include "pki.h"
 
 const char *const cp_role_names[CP_ROLES] = {"etcd", "kube-apiserver", "kube-controller-manager",
@@ -489,38 +491,41 @@ static int read_version(struct controlplane *cp)
 	return 0;
 }
 
+/* D/config.json: the control plane as a profile (profile.h) held by this process. */
 static int write_state(struct controlplane *cp)
 {
-	char path[PATH_MAX], text[8192], ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN],
-	    vip[INET_ADDRSTRLEN];
-	unsigned long long start = 0;
-	FILE *st = fopen("/proc/self/stat", "re");
-	if (st) {
-		/* Field 22 (starttime) follows the ")" that ends the command name. */
-		char buf[1024];
-		if (fgets(buf, sizeof(buf), st)) {
-			char *p = strrchr(buf, ')');
-			for (int field = 2; p && field < 22; field++)
-				p = strchr(p + 1, ' ');
-			if (p)
-				start = strtoull(p + 1, NULL, 10);
-		}
-		fclose(st);
+	static struct profile p; /* large: not on the stack */
+	char why[256], ip[INET_ADDRSTRLEN];
+	memset(&p, 0, sizeof(p));
+	int err = profile_init(&p, cp->opt.name, cp->opt.subnet, cp->opt.port, cp->k8s_version,
+			       "vipd", why, sizeof(why));
+	if (err) {
+		log_error(cp->log, "cannot describe the control plane as a profile",
+			  "reason=\"%s\"", why);
+		return err;
 	}
-	size_t len = (size_t)snprintf(text, sizeof(text),
-				      "supervisor %d %llu\nversion %s\nbindir %s\nsubnet %s\n"
-				      "gateway %s\nvip %s\nport %u\n",
-				      (int)getpid(), start, cp->k8s_version, cp->opt.bindir,
-				      cp->opt.subnet, addr_str(cp->lab.gateway, gw),
-				      addr_str(cp->lab.vip, vip), cp->opt.port);
-	for (size_t i = 0; i < cp->lab.n_nodes && len < sizeof(text); i++) {
-		const struct lab_node *n = &cp->lab.nodes[i];
-		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s %s %s %d\n",
-					n == cp->client ? "client" : "node", n->name,
-					addr_str(n->addr, ip), (int)n->holder);
+	snprintf(p.runtime, sizeof(p.runtime), "none");
+	snprintf(p.vip_provider, sizeof(p.vip_provider), "none");
+	snprintf(p.bridge, sizeof(p.bridge), "%s", LAB_BRIDGE);
+	p.ha = cp->opt.nodes >= 3;
+	p.created = (int64_t)time(NULL);
+	for (unsigned i = 0; i < cp->opt.nodes; i++) {
+		struct profile_node *n;
+		if ((err = profile_node_add(&p, true, &n)))
+			return err;
+		n->init_pid = cp->nodes[i].node->holder;
+		n->init_start = sv_proc_start(n->init_pid);
 	}
-	fs_path(path, sizeof(path), "%s/state", cp->opt.dir);
-	return fs_printf(path, 0644, "%s", text);
+	p.holder.pid = getpid();
+	p.holder.start = sv_proc_start(p.holder.pid);
+	snprintf(p.holder.bindir, sizeof(p.holder.bindir), "%s", cp->opt.bindir);
+	snprintf(p.holder.client_ip, sizeof(p.holder.client_ip), "%s",
+		 addr_str(cp->client->addr, ip));
+	p.holder.client_pid = cp->client->holder;
+	if ((err = profile_save_dir(cp->opt.dir, &p)))
+		log_error(cp->log, "cannot write the control plane's profile",
+			  "dir=%s error=\"%s\"", cp->opt.dir, strerror(-err));
+	return err;
 }
 
 int cp_up(struct controlplane *cp, const struct cp_options *opt, const struct logger *log)

@@ -9,7 +9,8 @@
  * Owns: the order things start in, their command lines, readiness checks. Must not touch:
  * namespaces and links (lab.c), certificates (pki.c, i.e. kubeadm).
  *
- * Files (D = dir): D/state (what `cpfixture` reads back), D/nodes/<name>/log/<process>.log,
+ * Files (D = dir): D/config.json (the control plane as a profile, profile.h: what `cpfixture`
+ * reads back), D/nodes/<name>/log/<process>.log,
  * D/nodes/<name>/run/<process>.pid, D/nodes/<name>/etc/kubernetes (the node's /etc/kubernetes),
  * D/nodes/<name>/etcd-data, D/vip/admin.conf.
  */

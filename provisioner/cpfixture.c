@@ -9,6 +9,11 @@
  *   cpfixture down --dir D [--timeout S]
  *   cpfixture exec --dir D --node NAME|client|hub -- COMMAND [ARG…]
  *   cpfixture logs --dir D [--lines N]
+ *   cpfixture state --dir D KEY [NODE]   (nodes, vip, version, subnet, port, bindir, supervisor;
+ *                                         ip|pid NODE)
+ *
+ * Its state is a profile (profile.h) in D/config.json: the provisioner's format, with a
+ * "holder" (this process, the upstream programs, the client namespace).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +32,7 @@
 
 #include "controlplane.h"
 #include "fsutil.h"
+#include "profile.h"
 #include "supervise.h"
 
 /* Programs every control plane needs; the optional ones are checked when asked for. */
@@ -55,6 +61,7 @@ static int usage(FILE *out, int code)
 	    "       cpfixture down --dir D [--timeout S]\n"
 	    "       cpfixture exec --dir D --node NAME|client|hub -- COMMAND [ARG...]\n"
 	    "       cpfixture logs --dir D [--lines N]\n"
+	    "       cpfixture state --dir D KEY [NODE]\n"
 	    "--bindir defaults to $VIPD_UPSTREAM_BIN (see upstream/build.sh --print-bindir).\n");
 	return code;
 }
@@ -104,7 +111,7 @@ static int check_dir(const char *dir, char *abs)
 		return -ENAMETOOLONG;
 	}
 	char probe[PATH_MAX];
-	fs_path(probe, sizeof(probe), "%s/state", abs);
+	fs_path(probe, sizeof(probe), "%s/config.json", abs);
 	if (access(probe, F_OK) == 0) {
 		fprintf(stderr, "cpfixture: --dir \"%s\" already holds a control plane\n", dir);
 		return -EEXIST;
@@ -304,60 +311,38 @@ static int cmd_up(int argc, char **argv)
 	return left ? 1 : code;
 }
 
-/* --- reading a running fixture's state ----------------------------------------------------- */
+/* --- reading a running fixture's state (its profile, D/config.json) ------------------------ */
 
-struct state {
-	pid_t supervisor;
-	unsigned long long start;
-	char bindir[PATH_MAX];
-	pid_t node_pid;
-};
+static struct profile fixture; /* large: not on the stack */
 
-/* Reads D/state; when `node` is given, finds its namespace holder ("hub": the supervisor). */
-static int read_state(const char *dir, const char *node, struct state *st)
+static int load_state(const char *cmd, const char *dir)
 {
-	char path[PATH_MAX], line[PATH_MAX + 64];
-	fs_path(path, sizeof(path), "%s/state", dir);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	memset(st, 0, sizeof(*st));
-	while (fgets(line, sizeof(line), f)) {
-		char kind[16], name[64], addr[64];
-		int pid;
-		line[strcspn(line, "\n")] = '\0';
-		if (sscanf(line, "supervisor %d %llu", &pid, &st->start) == 2)
-			st->supervisor = pid;
-		else if (!strncmp(line, "bindir ", 7))
-			fs_path(st->bindir, sizeof(st->bindir), "%s", line + 7);
-		else if (node && sscanf(line, "%15s %63s %63s %d", kind, name, addr, &pid) == 4 &&
-			 (!strcmp(kind, "node") || !strcmp(kind, "client")) && !strcmp(name, node))
-			st->node_pid = pid;
+	char why[512];
+	int err = profile_load_dir(dir, &fixture, why, sizeof(why));
+	if (err && err != -ENOENT)
+		fprintf(stderr, "cpfixture %s: %s\n", cmd, why);
+	else if (!err && !fixture.holder.pid) {
+		fprintf(stderr, "cpfixture %s: %s/config.json is not a fixture's (no holder)\n",
+			cmd, dir);
+		err = -EINVAL;
 	}
-	fclose(f);
-	if (node && !strcmp(node, "hub"))
-		st->node_pid = st->supervisor;
-	return st->supervisor ? 0 : -EINVAL;
+	return err;
 }
 
-/* Is pid still the supervisor that wrote the state (same start time, not a zombie)? */
-static bool supervisor_alive(const struct state *st)
+static bool supervisor_alive(void)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)st->supervisor);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return false;
-	bool alive = false;
-	if (fgets(buf, sizeof(buf), f)) {
-		char *p = strrchr(buf, ')');
-		char state = p && p[1] == ' ' ? p[2] : 'X';
-		for (int field = 2; p && field < 22; field++)
-			p = strchr(p + 1, ' ');
-		alive = p && strtoull(p + 1, NULL, 10) == st->start && state != 'Z' && state != 'X';
-	}
-	fclose(f);
-	return alive;
+	return sv_proc_alive(fixture.holder.pid, fixture.holder.start);
+}
+
+/* The process holding `node`'s namespaces: a node, "client", or "hub" (the supervisor). */
+static pid_t holder_of(const char *node)
+{
+	if (!strcmp(node, "hub"))
+		return fixture.holder.pid;
+	if (!strcmp(node, "client"))
+		return fixture.holder.client_pid;
+	const struct profile_node *n = profile_node_find(&fixture, node);
+	return n ? n->init_pid : 0;
 }
 
 static int cmd_down(int argc, char **argv)
@@ -379,40 +364,37 @@ static int cmd_down(int argc, char **argv)
 	}
 	if (!dir)
 		return usage(stderr, 2);
-	struct state st;
-	int err = read_state(dir, NULL, &st);
+	int err = load_state("down", dir);
 	if (err == -ENOENT) {
 		fprintf(stderr, "cpfixture down: no control plane in %s (nothing to do)\n", dir);
 		return 0;
 	}
-	if (err) {
-		fprintf(stderr, "cpfixture down: %s/state: %s\n", dir, strerror(-err));
+	if (err)
 		return 1;
-	}
-	if (supervisor_alive(&st)) {
-		kill(st.supervisor, SIGTERM);
-		for (unsigned waited = 0; supervisor_alive(&st) && waited < timeout * 10; waited++)
+	pid_t sup = fixture.holder.pid;
+	if (supervisor_alive()) {
+		kill(sup, SIGTERM);
+		for (unsigned waited = 0; supervisor_alive() && waited < timeout * 10; waited++)
 			usleep(100000);
-		if (supervisor_alive(&st)) {
+		if (supervisor_alive()) {
 			/* Its children die with it (PR_SET_PDEATHSIG). */
 			fprintf(stderr,
 				"cpfixture down: supervisor %d still there after %us, killing\n",
-				(int)st.supervisor, timeout);
-			kill(st.supervisor, SIGKILL);
-			for (unsigned w = 0; supervisor_alive(&st) && w < 100; w++)
+				(int)sup, timeout);
+			kill(sup, SIGKILL);
+			for (unsigned w = 0; supervisor_alive() && w < 100; w++)
 				usleep(100000);
 		}
 	}
-	if (supervisor_alive(&st)) {
-		fprintf(stderr, "cpfixture down: supervisor %d would not die\n",
-			(int)st.supervisor);
+	if (supervisor_alive()) {
+		fprintf(stderr, "cpfixture down: supervisor %d would not die\n", (int)sup);
 		return 1;
 	}
 	/* The supervisor removes the dir itself unless --keep; one that was killed could not. */
 	char path[PATH_MAX];
 	fs_path(path, sizeof(path), "%s/.keep", dir);
 	if (access(path, F_OK) < 0) {
-		fs_path(path, sizeof(path), "%s/state", dir);
+		fs_path(path, sizeof(path), "%s/config.json", dir);
 		if (access(path, F_OK) == 0 && (err = fs_rmtree(dir)))
 			fprintf(stderr, "cpfixture down: removing %s: %s\n", dir, strerror(-err));
 	}
@@ -435,33 +417,95 @@ static int cmd_exec(int argc, char **argv)
 	}
 	if (!dir || !node || optind >= argc)
 		return usage(stderr, 2);
-	struct state st;
-	int err = read_state(dir, node, &st);
+	int err = load_state("exec", dir);
 	if (err) {
-		fprintf(stderr, "cpfixture exec: %s/state: %s\n", dir, strerror(-err));
+		if (err == -ENOENT)
+			fprintf(stderr, "cpfixture exec: no control plane in %s\n", dir);
 		return 2;
 	}
-	if (!st.node_pid) {
-		fprintf(stderr, "cpfixture exec: --node \"%s\": no such node in %s/state\n", node,
-			dir);
+	pid_t pid = holder_of(node);
+	if (!pid) {
+		fprintf(stderr, "cpfixture exec: --node \"%s\": no such node in %s/config.json\n",
+			node, dir);
 		return 2;
 	}
-	if (!supervisor_alive(&st)) {
+	if (!supervisor_alive()) {
 		fprintf(stderr, "cpfixture exec: the control plane in %s is not running\n", dir);
 		return 2;
 	}
-	if ((err = sv_enter_namespaces(st.node_pid))) {
-		fprintf(stderr, "cpfixture exec: entering namespaces of pid %d: %s\n",
-			(int)st.node_pid, strerror(-err));
+	if ((err = sv_enter_namespaces(pid))) {
+		fprintf(stderr, "cpfixture exec: entering namespaces of pid %d: %s\n", (int)pid,
+			strerror(-err));
 		return 2;
 	}
 	const char *path = getenv("PATH");
 	char newpath[2 * PATH_MAX];
-	fs_path(newpath, sizeof(newpath), "%s:%s", st.bindir, path ? path : "/usr/bin:/bin");
+	fs_path(newpath, sizeof(newpath), "%s:%s", fixture.holder.bindir,
+		path ? path : "/usr/bin:/bin");
 	setenv("PATH", newpath, 1);
 	execvp(argv[optind], &argv[optind]);
 	fprintf(stderr, "cpfixture exec: %s: %s\n", argv[optind], strerror(errno));
 	return 127;
+}
+
+/* One value of a running fixture, for the test scripts (they never parse the file). */
+static int print_field(const char *key, const char *node)
+{
+	const struct profile *p = &fixture;
+	const struct profile_node *n = node ? profile_node_find(&fixture, node) : NULL;
+	if (node && strcmp(node, "client") && !n) {
+		fprintf(stderr, "cpfixture state: no node \"%s\"\n", node);
+		return 2;
+	}
+	if (node && !strcmp(key, "ip"))
+		printf("%s\n", n ? n->ip : p->holder.client_ip);
+	else if (node && !strcmp(key, "pid"))
+		printf("%d\n", (int)holder_of(node));
+	else if (!node && !strcmp(key, "nodes"))
+		for (size_t i = 0; i < p->n_nodes; i++)
+			printf("%s\n", p->nodes[i].name);
+	else if (!node && !strcmp(key, "vip"))
+		printf("%s\n", p->vip);
+	else if (!node && !strcmp(key, "version"))
+		printf("%s\n", p->k8s_version);
+	else if (!node && !strcmp(key, "subnet"))
+		printf("%s\n", p->subnet);
+	else if (!node && !strcmp(key, "gateway"))
+		printf("%s\n", p->gateway);
+	else if (!node && !strcmp(key, "port"))
+		printf("%u\n", p->apiserver_port);
+	else if (!node && !strcmp(key, "bindir"))
+		printf("%s\n", p->holder.bindir);
+	else if (!node && !strcmp(key, "supervisor"))
+		printf("%d\n", (int)p->holder.pid);
+	else {
+		fprintf(stderr,
+			"cpfixture state: key \"%s\"%s: want nodes, vip, version, subnet, gateway, "
+			"port, bindir, supervisor, or ip|pid with a NODE\n",
+			key, node ? " with a NODE" : "");
+		return 2;
+	}
+	return 0;
+}
+
+static int cmd_state(int argc, char **argv)
+{
+	static const struct option opts[] = {{"dir", required_argument, 0, 'd'}, {0, 0, 0, 0}};
+	const char *dir = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'd')
+			return usage(stderr, 2);
+		dir = optarg;
+	}
+	if (!dir || optind >= argc || argc - optind > 2)
+		return usage(stderr, 2);
+	int err = load_state("state", dir);
+	if (err == -ENOENT)
+		fprintf(stderr, "cpfixture state: no control plane in %s\n", dir);
+	if (err)
+		return 2;
+	return print_field(argv[optind], argc - optind == 2 ? argv[optind + 1] : NULL);
 }
 
 static int cmd_logs(int argc, char **argv)
@@ -501,8 +545,11 @@ int main(int argc, char **argv)
 		return cmd_exec(argc, argv);
 	if (!strcmp(cmd, "logs"))
 		return cmd_logs(argc, argv);
+	if (!strcmp(cmd, "state"))
+		return cmd_state(argc, argv);
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help"))
 		return usage(stdout, 0);
-	fprintf(stderr, "cpfixture: unknown command \"%s\" (want up, down, exec or logs)\n", cmd);
+	fprintf(stderr, "cpfixture: unknown command \"%s\" (want up, down, exec, state or logs)\n",
+		cmd);
 	return 2;
 }

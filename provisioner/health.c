@@ -23,9 +23,12 @@
 #include "bootstrap.h"
 #include "fsutil.h"
 #include "kubeconfig_user.h"
+#include "status.h"
 #include "tool_output.h"
 
 #define PROBE_MS 2000
+/* vipd's prometheus_server in the static pod the bootstrapper writes (vipd/manifest.c). */
+#define VIPD_STATUS_PORT 2112
 
 /* In the child: one HTTP/1.0 GET to 127.0.0.1:port, the whole answer to fd. */
 static int child_get(unsigned port, const char *path, int fd, int timeout_ms)
@@ -137,13 +140,21 @@ static enum comp_state loopback_state(const struct profile_node *n, unsigned por
 	return code == 200 && strstr(body, want) ? COMP_RUNNING : COMP_ERROR;
 }
 
-/* The VIP daemon's view of itself, from its metrics. */
+/* The VIP daemon's view of itself, from its /status (vipd/status.h): "leader", "follower",
+ * "out:<first reason>" (health_gate, identity_collision, link, stopping); "down" when nothing
+ * answers, "unknown" when the answer is not a vipd /status. */
 static void vip_role(const struct profile_node *n, char *out, size_t len)
 {
 	static char body[65536];
-	int code = health_netns_get(n->init_pid, 2112, "/metrics", body, sizeof(body), PROBE_MS);
-	const char *role = code == 200 ? tool_metric_leader(body) : NULL;
-	snprintf(out, len, "%s", role ? role : code < 0 ? "down" : "unknown");
+	struct status *s = malloc(sizeof(*s));
+	int code = health_netns_get(n->init_pid, VIPD_STATUS_PORT, "/status", body, sizeof(body),
+				    PROBE_MS);
+	if (code == 200 && s && status_parse(body, strlen(body), s, NULL, 0) == 0)
+		snprintf(out, len, "%s%s%s", status_role_name(s->role), s->out ? ":" : "",
+			 status_out_name(s->out));
+	else
+		snprintf(out, len, "%s", code < 0 ? "down" : "unknown");
+	free(s);
 }
 
 /* kube-vip v1.2.2 sets kube_vip_is_leader only after its leading callback returns, i.e. never

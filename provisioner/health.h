@@ -2,7 +2,8 @@
  * health — what `status` and `profile list` report about each node, asked of the real parts:
  * the node's init process, kubelet's /healthz and etcd's /health on the node's loopback (from
  * inside its network namespace), the node's apiserver /livez over TLS with the cluster CA, the
- * VIP daemon's own metrics (kube_vip_is_leader), etcd membership and the user's kubeconfig.
+ * VIP daemon's role (vipd: its own /status; kube-vip: the Lease holder), etcd membership and
+ * the user's kubeconfig.
  *
  * Owns: the probes and their timeouts. Must not touch: anything it probes (read only).
  *
@@ -16,7 +17,7 @@
 
 struct health_report {
 	struct node_health nodes[PROFILE_MAX_NODES];
-	char roles[PROFILE_MAX_NODES][16];
+	char roles[PROFILE_MAX_NODES][32]; /* "out:identity_collision" fits */
 	size_t n;
 	struct cluster_verdict verdict;
 };

@@ -85,8 +85,9 @@ static const char *ifname_rule(const char *name)
 
 static const char *provider_rule(const char *v)
 {
-	return strcmp(v, "vipd") && strcmp(v, "kube-vip") ? "is not one of \"vipd\", \"kube-vip\""
-							  : NULL;
+	return strcmp(v, "vipd") && strcmp(v, "kube-vip") && strcmp(v, "none")
+		   ? "is not one of \"vipd\", \"kube-vip\", \"none\""
+		   : NULL;
 }
 
 /* An IPv4 subnet and the addresses derived from it (host byte order). */
@@ -427,7 +428,9 @@ static int parse_identity(const struct pctx *c, const json_t *top, struct profil
 			      strcmp(p->driver, "namespaces") ? "is not \"namespaces\"" : NULL)) ||
 	    (err = get_str(c, top, "runtime", p->runtime, sizeof(p->runtime))) ||
 	    (err = parse_rule(c, "runtime", p->runtime,
-			      strcmp(p->runtime, "containerd") ? "is not \"containerd\"" : NULL)))
+			      strcmp(p->runtime, "containerd") && strcmp(p->runtime, "none")
+				  ? "is not \"containerd\" or \"none\""
+				  : NULL)))
 		return err;
 	return 0;
 }
@@ -481,6 +484,42 @@ static int parse_cluster(const struct pctx *c, const json_t *top, struct profile
 	return parse_nodes(c, top, p, s);
 }
 
+static int parse_holder(const struct pctx *c, const json_t *top, struct profile *p)
+{
+	static const char *const keys[] = {"pid",	"start",      "bindir",
+					   "client_ip", "client_pid", NULL};
+	const json_t *o = json_object_get(top, "holder");
+	char shown[SHOW_MAX];
+	json_int_t v;
+	int err;
+	if (!o && !strcmp(p->runtime, "none"))
+		return bad(c, "runtime", "\"none\"", "needs a \"holder\" that runs the nodes");
+	if (!o && !strcmp(p->vip_provider, "none"))
+		return bad(c, "vip_provider", "\"none\"", "is only for a fixture's \"holder\"");
+	if (!o)
+		return 0;
+	if (!json_is_object(o))
+		return bad(c, "holder", show_json(o, shown, sizeof(shown)), "is not an object");
+	struct pctx hc = {c->why, c->why_len, "holder."};
+	struct profile_holder *h = &p->holder;
+	if ((err = check_keys(&hc, o, keys)) || (err = get_int(&hc, o, "pid", 1, PID_MAX, &v)))
+		return err;
+	h->pid = (pid_t)v;
+	if ((err = get_int(&hc, o, "start", 0, INT64_MAX, &v)))
+		return err;
+	h->start = (uint64_t)v;
+	if ((err = get_str(&hc, o, "bindir", h->bindir, sizeof(h->bindir))) ||
+	    (err = get_str(&hc, o, "client_ip", h->client_ip, sizeof(h->client_ip))) ||
+	    (err = get_int(&hc, o, "client_pid", 0, PID_MAX, &v)))
+		return err;
+	h->client_pid = (pid_t)v;
+	uint32_t ip;
+	if (h->client_ip[0] && !ip_parse(h->client_ip, &ip))
+		return bad(&hc, "client_ip", show_str(h->client_ip, shown, sizeof(shown)),
+			   "is not an IPv4 address");
+	return 0;
+}
+
 /* jansson's messages may quote raw input: keep the reason one printable line. */
 static void one_line(char *why, size_t why_len)
 {
@@ -489,10 +528,10 @@ static void one_line(char *why, size_t why_len)
 			why[i] = '?';
 }
 
-static const char *const top_keys[] = {"name",	       "driver",  "runtime",	    "subnet",
-				       "gateway",      "vip",	  "apiserver_port", "k8s_version",
-				       "vip_provider", "bridge",  "lb_enable",	    "ha",
-				       "last_id",      "created", "nodes",	    NULL};
+static const char *const top_keys[] = {
+    "name",	      "driver",	     "runtime",	     "subnet", "gateway",   "vip",
+    "apiserver_port", "k8s_version", "vip_provider", "bridge", "lb_enable", "ha",
+    "last_id",	      "created",     "nodes",	     "holder", NULL};
 
 int profile_parse(const char *text, size_t len, struct profile *p, char *why, size_t why_len)
 {
@@ -519,6 +558,8 @@ int profile_parse(const char *text, size_t len, struct profile *p, char *why, si
 			err = parse_network(&c, top, p, &s);
 		if (!err)
 			err = parse_cluster(&c, top, p, &s);
+		if (!err)
+			err = parse_holder(&c, top, p);
 	}
 	json_decref(top);
 	one_line(c.why, c.why_len);
@@ -559,9 +600,24 @@ static json_t *profile_json(const struct profile *p)
 	    "nodes", nodes);
 }
 
+static int add_holder(json_t *j, const struct profile_holder *h)
+{
+	if (!j || !h->pid)
+		return 0;
+	return json_object_set_new(
+	    j, "holder",
+	    json_pack("{s:I, s:I, s:s%, s:s%, s:I}", "pid", (json_int_t)h->pid, "start",
+		      (json_int_t)h->start, "bindir", STRN(h->bindir), "client_ip",
+		      STRN(h->client_ip), "client_pid", (json_int_t)h->client_pid));
+}
+
 char *profile_format(const struct profile *p)
 {
 	json_t *j = profile_json(p);
+	if (add_holder(j, &p->holder) < 0) {
+		json_decref(j);
+		return NULL;
+	}
 	char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
 	json_decref(j);
 	if (!text)
@@ -652,8 +708,12 @@ int profile_save(const char *home, const struct profile *p)
 {
 	char dir[PATH_MAX];
 	int err = profile_dir(home, p->name, dir, sizeof(dir));
-	if (err)
-		return err;
+	return err ? err : profile_save_dir(dir, p);
+}
+
+int profile_save_dir(const char *dir, const struct profile *p)
+{
+	int err;
 	char *text = profile_format(p);
 	if (!text)
 		return -ENOMEM;
@@ -701,17 +761,37 @@ static int read_capped(int fd, char **out, size_t *len)
 
 int profile_load(const char *home, const char *name, struct profile *p, char *why, size_t why_len)
 {
-	char path[PATH_MAX], dummy[8];
-	int err = profile_dir(home, name, path, sizeof(path));
+	char dir[PATH_MAX], dummy[8];
 	if (!why || !why_len) {
 		why = dummy;
 		why_len = sizeof(dummy);
 	}
-	if (!err)
-		err = fs_path(path + strlen(path), sizeof(path) - strlen(path), "/config.json");
+	int err = profile_dir(home, name, dir, sizeof(dir));
 	if (err) {
 		snprintf(why, why_len, "profile \"%s\": no usable directory name",
 			 name ? name : "");
+		return err;
+	}
+	err = profile_load_dir(dir, p, why, why_len);
+	if (!err && strcmp(p->name, name)) {
+		snprintf(why, why_len,
+			 "profile field \"name\": \"%s\" is not its directory's name \"%s\"",
+			 p->name, name);
+		return -EINVAL;
+	}
+	return err;
+}
+
+int profile_load_dir(const char *dir, struct profile *p, char *why, size_t why_len)
+{
+	char path[PATH_MAX], dummy[8];
+	if (!why || !why_len) {
+		why = dummy;
+		why_len = sizeof(dummy);
+	}
+	int err = fs_path(path, sizeof(path), "%s/config.json", dir);
+	if (err) {
+		snprintf(why, why_len, "%s: path too long", dir);
 		return err;
 	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
@@ -739,12 +819,6 @@ int profile_load(const char *home, const char *name, struct profile *p, char *wh
 	}
 	err = profile_parse(text, len, p, why, why_len);
 	free(text);
-	if (!err && strcmp(p->name, name)) {
-		snprintf(why, why_len,
-			 "profile field \"name\": \"%s\" is not its directory's name \"%s\"",
-			 p->name, name);
-		return -EINVAL;
-	}
 	return err;
 }
 

@@ -32,16 +32,28 @@ struct profile_node {
 	uint64_t init_start; /* its start time (/proc/PID/stat field 22): guards PID reuse */
 };
 
+/* A profile whose nodes are held by one foreground process rather than by detached node init
+ * processes: cpfixture's control plane (etcd and kube-apiserver run directly in each node's
+ * namespaces, runtime "none"). Its nodes' init_pid/init_start are their namespace holders. The
+ * client is a namespace on the bridge that runs nothing (tests send their traffic from it). */
+struct profile_holder {
+	pid_t pid; /* 0: no holder (the provisioner's profiles) */
+	uint64_t start;
+	char bindir[1024]; /* the upstream programs it runs */
+	char client_ip[16];
+	pid_t client_pid;
+};
+
 struct profile {
 	char name[PROFILE_NAME_MAX + 1];
 	char driver[16];	 /* "namespaces" */
-	char runtime[16];	 /* "containerd" */
+	char runtime[16];	 /* "containerd"; "none" when a holder runs processes directly */
 	char subnet[32];	 /* "192.168.49.0/24" */
 	char gateway[16];	 /* subnet + 1, the bridge's address */
 	char vip[16];		 /* last usable address of the subnet */
 	unsigned apiserver_port; /* 8443 */
 	char k8s_version[32];	 /* "v1.34.4" */
-	char vip_provider[16];	 /* "vipd" | "kube-vip" */
+	char vip_provider[16];	 /* "vipd" | "kube-vip" | "none" (the tests start one) */
 	char bridge[16];	 /* the profile's bridge in the caller's network namespace */
 	bool lb_enable;		 /* IPVS control-plane load balancing (the kernel has ip_vs) */
 	bool ha;	  /* made with --ha: fewer than 3 healthy control planes is Degraded */
@@ -49,6 +61,7 @@ struct profile {
 	int64_t created;  /* unix seconds */
 	size_t n_nodes;
 	struct profile_node nodes[PROFILE_MAX_NODES];
+	struct profile_holder holder; /* optional ("holder" in JSON) */
 };
 
 /* <home>: $PROVISIONER_HOME, else $HOME/.provisioner. */
@@ -66,6 +79,10 @@ int profile_name_check(const char *name, char *why, size_t why_len);
 int profile_parse(const char *text, size_t len, struct profile *p, char *why, size_t why_len);
 /* Pure: profile → JSON text (malloc'd, caller frees). NULL on ENOMEM. */
 char *profile_format(const struct profile *p);
+
+/* The same for a profile kept in any directory (cpfixture's): dir/config.json. */
+int profile_save_dir(const char *dir, const struct profile *p);
+int profile_load_dir(const char *dir, struct profile *p, char *why, size_t why_len);
 
 /* Reads <home>/profiles/<name>/config.json. -ENOENT when the profile does not exist; -EINVAL
  * (why set) when it is unreadable as a profile. */

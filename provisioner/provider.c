@@ -88,35 +88,11 @@ int provider_bridge_down(const struct provider *pv)
 	return IP(pv, 0, NULL, "link", "del", pv->p->bridge);
 }
 
-unsigned long long provider_proc_start(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* Field 2 is "(comm)" and may hold spaces: count fields after its last ')'. */
-	char *p = strrchr(buf, ')');
-	unsigned long long start = 0;
-	for (int field = 2; p && *p; p++) {
-		if (*p != ' ')
-			continue;
-		if (++field == 22) {
-			start = strtoull(p + 1, NULL, 10);
-			break;
-		}
-	}
-	return start;
-}
-
 bool provider_node_running(const struct profile_node *n)
 {
 	if (n->init_pid <= 0)
 		return false;
-	unsigned long long start = provider_proc_start(n->init_pid);
+	unsigned long long start = sv_proc_start(n->init_pid);
 	if (!start || start != n->init_start)
 		return false;
 	/* A zombie (not yet reaped by whoever adopted it) is not a running node. */
@@ -292,7 +268,7 @@ int provider_node_begin(const struct provider *pv, struct profile_node *n,
 		err = init;
 	else {
 		n->init_pid = init;
-		n->init_start = provider_proc_start(init);
+		n->init_start = sv_proc_start(init);
 		err = read_status(fds.status[0], 30, &code);
 	}
 	if (!err && !(err = code))
@@ -333,7 +309,7 @@ int provider_node_create(const struct provider *pv, struct profile_node *n, int 
 static bool gone_within(pid_t pid, unsigned long long start, int ms)
 {
 	for (int waited = 0; waited <= ms; waited += 50) {
-		if (provider_proc_start(pid) != start)
+		if (sv_proc_start(pid) != start)
 			return true;
 		struct profile_node probe = {.init_pid = pid, .init_start = start};
 		if (!provider_node_running(&probe))

@@ -85,7 +85,4 @@ int provider_exec(const struct provider *pv, const struct profile_node *n, char 
 int provider_exec_capture(const struct provider *pv, const struct profile_node *n,
 			  char *const *argv, char *out, size_t len, int timeout_ms);
 
-/* The start time of a process (/proc/PID/stat field 22), 0 when it does not exist. */
-unsigned long long provider_proc_start(pid_t pid);
-
 #endif

@@ -71,7 +71,7 @@ static int child_setup(pid_t parent, const struct sv_spec *spec, int log_fd)
 	}
 	if (spec->cwd && chdir(spec->cwd) < 0)
 		return -errno;
-	int devnull = open("/dev/null", O_RDONLY);
+	int devnull = spec->keep_stdin ? -1 : open("/dev/null", O_RDONLY);
 	if (devnull >= 0) {
 		dup2(devnull, STDIN_FILENO);
 		close(devnull);
@@ -380,4 +380,43 @@ int sv_run_ip(const struct logger *log, const char *log_path, pid_t ns_pid, cons
 			  node ? node : "hub", cmd, log_path);
 	}
 	return err;
+}
+
+unsigned long long sv_proc_start(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Field 2 is "(comm)" and may hold spaces: count fields after its last ')'. */
+	char *p = strrchr(buf, ')');
+	unsigned long long start = 0;
+	for (int field = 2; p && *p; p++) {
+		if (*p != ' ')
+			continue;
+		if (++field == 22) {
+			start = strtoull(p + 1, NULL, 10);
+			break;
+		}
+	}
+	return start;
+}
+
+bool sv_proc_alive(pid_t pid, unsigned long long start)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	char state = p && p[1] == ' ' ? p[2] : 'X';
+	return state != 'Z' && state != 'X' && sv_proc_start(pid) == start && start != 0;
 }

@@ -32,6 +32,7 @@ struct sv_spec {
 	const char *log_path; /* stdout and stderr are appended here; NULL: inherit ours */
 	const char *cwd;      /* NULL: unchanged */
 	bool new_session;     /* setsid(): the child is not in our process group */
+	bool keep_stdin;      /* inherit our stdin (interactive commands); else /dev/null */
 };
 
 /* A body to run in a forked child instead of exec (namespace holders). Returns the exit code. */
@@ -90,5 +91,11 @@ void sv_stop_all(struct supervisor *sv, int grace_ms);
 
 /* Moves the calling (single-threaded) process into pid's net, uts and mnt namespaces. */
 int sv_enter_namespaces(pid_t pid);
+
+/* The start time of a process (/proc/PID/stat field 22), 0 when it does not exist: with the
+ * PID, what tells a process from a later one that reused its PID. */
+unsigned long long sv_proc_start(pid_t pid);
+/* pid is still the process that started at `start`, and neither a zombie nor dead. */
+bool sv_proc_alive(pid_t pid, unsigned long long start);
 
 #endif

@@ -48,21 +48,3 @@ int tool_parse_http(const char *raw, int *code, const char **body)
 	*body = b ? b + 4 : NULL;
 	return 0;
 }
-
-const char *tool_metric_leader(const char *metrics)
-{
-	static const char name[] = "kube_vip_is_leader{";
-	for (const char *line = metrics; line && *line;) {
-		const char *end = strchr(line, '\n');
-		if (!strncmp(line, name, sizeof(name) - 1)) {
-			const char *close =
-			    memchr(line, '}', end ? (size_t)(end - line) : strlen(line));
-			double v;
-			if (close && sscanf(close + 1, " %lf", &v) == 1)
-				return v == 1 ? "leader" : "follower";
-			return NULL;
-		}
-		line = end ? end + 1 : NULL;
-	}
-	return NULL;
-}

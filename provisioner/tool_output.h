@@ -1,7 +1,7 @@
 /*
  * tool_output — pure readers of what the real tools print back to the provisioner: `kubeadm
  * token create --print-join-command`, `etcdctl member list`, an HTTP/1.0 answer from a node's
- * loopback, a Prometheus exposition (kube_vip_is_leader). Outside input: each is fuzzed
+ * loopback (a VIP daemon's /status goes through vipd/status.c). Outside input: each is fuzzed
  * (tests/fuzz/fuzz_tool_output.c) and never reads past what it is given.
  *
  * Owns: those formats. Must not touch: processes, files, the network.
@@ -22,9 +22,5 @@ int tool_parse_etcd_members(char *raw, char *out, size_t len);
 /* An HTTP/1.x answer: its status code and where its body starts (NULL: none). Returns 0 or
  * -EPROTO. */
 int tool_parse_http(const char *raw, int *code, const char **body);
-
-/* "leader" or "follower" from the first kube_vip_is_leader sample of a Prometheus text
- * exposition; NULL when it has none. */
-const char *tool_metric_leader(const char *metrics);
 
 #endif

@@ -19,6 +19,7 @@ int cmd_monitor(int argc, char **argv);
 int cmd_elect(int argc, char **argv);
 int cmd_manager(int argc, char **argv);
 int cmd_handover(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* Prints `vipd: <what>` to stderr and returns 2 (usage) — for `return usage_error(...)`. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

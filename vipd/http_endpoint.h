@@ -1,7 +1,8 @@
 /*
  * http_endpoint — the daemon's small HTTP server (libmicrohttpd, no thread of its own): serves
- * /metrics, /healthz, /readyz and /livez on `prometheus_server` (":2112", "127.0.0.1:2112",
- * "[::1]:2112"), driven by the daemon's loop through one epoll fd and a timeout.
+ * /metrics, /healthz, /readyz, /livez and /status on `prometheus_server` (":2112",
+ * "127.0.0.1:2112", "[::1]:2112"), driven by the daemon's loop through one epoll fd and a
+ * timeout.
  *
  * What each path answers comes from the daemon through a callback, so this module knows
  * nothing of leadership or health: it only speaks HTTP.

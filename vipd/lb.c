@@ -532,6 +532,11 @@ int lb_open(const struct lb_opts *o, struct lb **out)
 	return 0;
 }
 
+const struct backends *lb_backends(const struct lb *lb)
+{
+	return lb ? &lb->table : NULL;
+}
+
 void lb_before_sleep(struct lb *lb)
 {
 	if (!lb)

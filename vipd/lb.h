@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 
+#include "backends.h"
 #include "kc_client.h"
 #include "kc_config.h"
 #include "log.h"
@@ -44,6 +45,8 @@ int lb_open(const struct lb_opts *o, struct lb **out);
 /* Leading: create the service and keep its destinations = Ready and healthy backends.
  * Not leading: delete the service. Idempotent. */
 void lb_set_leading(struct lb *lb, bool leading);
+/* The backend table (read only; NULL when lb is NULL), for the daemon's /status. */
+const struct backends *lb_backends(const struct lb *lb);
 /* Before every wait of the loop (re-arms the backend check clients' timers). */
 void lb_before_sleep(struct lb *lb);
 /* Deletes the service if we made it, stops everything. NULL is fine. */

@@ -26,6 +26,7 @@ static const struct subcommand subcommands[] = {
     {"monitor", cmd_monitor, "print VIP and link changes made behind vipd's back"},
     {"elect", cmd_elect, "join a leader election (Lease or etcd) and print each change"},
     {"handover", cmd_handover, "ask the lease holder to hand the VIP to another node"},
+    {"status", cmd_status, "print the local daemon's role, lease, VIP and health (exit 0/3/4)"},
 };
 
 static void usage(FILE *out)

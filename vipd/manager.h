@@ -6,10 +6,11 @@
  * netlink monitor) → metrics and probes (metrics.c, http_endpoint.c).
  *
  *   manager.c      start-up, the loop's callbacks, signals, duty execution, shutdown, state dump
- *   manager_net.c  the interface, the VIP, the announcer and the monitor
+ *   manager_net.c  the interface, the VIP, the announcer (and its watch for other hosts
+ *                  claiming the VIP) and the monitor
  *   manager_api.c  the API client(s), the elector, the local control-plane health gate, and
  *                  the kubeconfig fallback for kubeadm >= 1.29 bootstrap (super-admin.conf)
- *   manager_http.c what /metrics, /healthz, /readyz, /livez answer
+ *   manager_http.c what /metrics, /healthz, /readyz, /livez and /status answer
  *
  * Owns: the daemon's state. Must not touch: other modules' internals (it calls their APIs).
  */
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #include "announcer.h"
+#include "conflicts.h"
 #include "elector.h"
 #include "http_endpoint.h"
 #include "kc_client.h"
@@ -64,9 +66,10 @@ struct manager {
 	bool ann_open;
 	struct announce_schedule sched;
 	struct loop_timer announce_timer;
-	bool vip_on;		/* on the interface, as far as we know */
-	int64_t vip_expires_ms; /* when the kernel removes it unless we refresh it */
-	bool leftover;		/* found at start-up: kept until we know who holds the lease */
+	struct conflict_watch conflicts; /* claims of the VIP heard on the announcer's socket */
+	bool vip_on;			 /* on the interface, as far as we know */
+	int64_t vip_expires_ms;		 /* when the kernel removes it unless we refresh it */
+	bool leftover; /* found at start-up: kept until we know who holds the lease */
 
 	/* The election (manager_api.c). */
 	struct kc_config kcfg;	       /* admin.conf (k8s_config_file), or etcd's endpoint */

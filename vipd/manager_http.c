@@ -2,14 +2,17 @@
  * manager_http.c — what the daemon's endpoint answers: /metrics (Prometheus text), /livez (the
  * loop runs), /healthz (alive and the configuration works: the interface and election are up),
  * /readyz (the lock has been read, the local control plane is not failing its gate, and the
- * load balancer works when asked for — the reason is in the body when not).
+ * load balancer works when asked for — the reason is in the body when not), /status (the
+ * daemon's own view as JSON: a snapshot of its state taken here, formatted by status.c).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "manager.h"
+#include "status.h"
 
 static int text_reply(struct http_reply *r, unsigned status, const char *text)
 {
@@ -46,6 +49,105 @@ static void refresh_counters(struct manager *mg)
 	mg->m.renew_failures[METRICS_RENEW_ERROR] = mg->past.errors + es.errors;
 }
 
+static void snapshot_election(const struct manager *mg, int64_t now, int64_t wall_ms,
+			      struct status *s)
+{
+	static const struct {
+		unsigned mgr, status;
+	} reasons[] = {{MGR_OUT_HEALTH, STATUS_OUT_HEALTH_GATE},
+		       {MGR_OUT_COLLISION, STATUS_OUT_COLLISION},
+		       {MGR_OUT_LINK, STATUS_OUT_LINK},
+		       {MGR_OUT_STOPPING, STATUS_OUT_STOPPING},
+		       {MGR_OUT_HANDOVER, STATUS_OUT_HANDOVER}};
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (mg->out & reasons[i].mgr)
+			s->out |= reasons[i].status;
+	s->role = mg->out ? STATUS_OUT : mg->leading ? STATUS_LEADER : STATUS_FOLLOWER;
+	const char *why = not_ready_reason(mg);
+	s->ready = !why;
+	snprintf(s->not_ready_reason, sizeof(s->not_ready_reason), "%s", why ? why : "");
+	snprintf(s->identity, sizeof(s->identity), "%s", mg->cfg.election.identity);
+	s->backend =
+	    mg->cfg.backend == MGR_BACKEND_ETCD ? STATUS_BACKEND_ETCD : STATUS_BACKEND_LEASE;
+	snprintf(s->lease, sizeof(s->lease), "%s", mg->m.lease_name);
+	snprintf(s->holder, sizeof(s->holder), "%s", mg->holder);
+	s->observed = mg->observed;
+	s->transitions = mg->m.transitions;
+	s->renewed_age_ms = s->renewed_wall_ms = -1;
+	if (mg->renewed_at_ms > 0) {
+		s->renewed_age_ms = now > mg->renewed_at_ms ? now - mg->renewed_at_ms : 0;
+		s->renewed_wall_ms = wall_ms - s->renewed_age_ms;
+	}
+}
+
+static void snapshot_vip(const struct manager *mg, int64_t now, struct status *s)
+{
+	char text[INET_PREFIX_STRLEN];
+	snprintf(s->vip, sizeof(s->vip), "%s",
+		 inet_prefix_format(&mg->cfg.vip, text, sizeof(text)));
+	snprintf(s->interface, sizeof(s->interface), "%s", mg->link.name);
+	s->vip_present = mg->vip_on;
+	/* A VIP left from an earlier run has a lifetime we did not give it: unknown. */
+	s->vip_valid_s = -1;
+	if (mg->vip_on && !mg->leftover)
+		s->vip_valid_s = mg->vip_expires_ms > now ? (mg->vip_expires_ms - now) / 1000 : 0;
+	for (size_t i = 0; i < METRICS_ANNOUNCE_KINDS; i++)
+		s->announcements += mg->m.announcements[i];
+	s->announce_errors = mg->m.announce_errors;
+	s->conflicts = mg->m.vip_conflicts;
+}
+
+static void snapshot_gate_lb(const struct manager *mg, struct status *s)
+{
+	s->gate_enabled = mg->m.health_gate_enabled;
+	s->gate_engaged = mg->m.health_gate_engaged;
+	s->gate_passing = mg->m.health_gate_healthy;
+	s->gate_failures = mg->health_fails;
+	s->gate_release_after = mg->cfg.health_gate_failures;
+	s->lb_enabled = mg->m.ipvs_enabled;
+	s->lb_available = mg->m.ipvs_available;
+	const struct backends *t = lb_backends(mg->lb);
+	for (size_t i = 0; t && i < t->n && s->n_backends < STATUS_BACKENDS_MAX; i++) {
+		const struct backend *b = &t->b[i];
+		struct status_lb_backend *o = &s->backends[s->n_backends++];
+		snprintf(o->name, sizeof(o->name), "%s", b->node.name);
+		snprintf(o->address, sizeof(o->address), "%s", b->node.addr_text);
+		o->ready = b->node.ready;
+		o->health = b->health == BACKEND_HEALTHY     ? STATUS_HEALTH_HEALTHY
+			    : b->health == BACKEND_UNHEALTHY ? STATUS_HEALTH_UNHEALTHY
+							     : STATUS_HEALTH_UNKNOWN;
+		o->in_service = b->in_service;
+	}
+}
+
+/* The daemon's state at this instant, as plain values (boot clock `now`, wall clock `wall_ms`
+ * only to date the last renewal for people). */
+static void manager_status_snapshot(const struct manager *mg, int64_t now, int64_t wall_ms,
+				    struct status *s)
+{
+	memset(s, 0, sizeof(*s));
+	snapshot_election(mg, now, wall_ms, s);
+	snapshot_vip(mg, now, s);
+	snapshot_gate_lb(mg, s);
+}
+
+static int status_reply(struct manager *mg, struct http_reply *reply)
+{
+	struct status *s = malloc(sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	manager_status_snapshot(mg, loop_now_ms(mg->loop), clock_wall_us() / 1000, s);
+	int r = status_format(s, &reply->body, &reply->len);
+	free(s);
+	if (r < 0) {
+		log_error(&mg->lg, "/status", "error=\"%s\"", strerror(-r));
+		return r;
+	}
+	reply->status = 200;
+	reply->content_type = "application/json";
+	return 0;
+}
+
 static int handle(void *arg, const char *path, struct http_reply *reply)
 {
 	struct manager *mg = arg;
@@ -57,6 +159,10 @@ static int handle(void *arg, const char *path, struct http_reply *reply)
 		reply->status = 200;
 		reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
 		return 0;
+	}
+	if (!strcmp(path, "/status")) {
+		refresh_counters(mg);
+		return status_reply(mg, reply);
 	}
 	if (!strcmp(path, "/livez") || !strcmp(path, "/healthz"))
 		return text_reply(reply, 200, "ok\n");

@@ -1,8 +1,8 @@
 /*
  * manager_net.c — the daemon's hands on the interface: find it, hold the VIP on it with a
- * kernel lifetime, announce it, and hear (through the netlink monitor) when someone removes it
- * or the link changes. What to do is decided in duties.c; this file only does it and records
- * what happened in the metrics.
+ * kernel lifetime, announce it, hear (through the netlink monitor) when someone removes it or
+ * the link changes, and hear (on the announcer's socket) other hosts claiming the VIP. What to do
+ * is decided in duties.c; this file only does it and records what happened in the metrics.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -12,6 +12,9 @@
 #include "duties.h"
 #include "manager.h"
 #include "nl_addr.h"
+
+/* Frames read from the announcer's socket per wake-up: a flood cannot starve the loop. */
+#define CLAIMS_PER_PASS 64
 
 /* The interface of the IPv4 default route, from /proc/net/route (this network namespace's). */
 static int default_route_interface(char *name, size_t len)
@@ -128,6 +131,59 @@ static int open_monitor(struct manager *mg)
 	return loop_fd_set(mg->loop, nl_monitor_fd(&mg->mon), LOOP_READ, on_monitor_readable, mg);
 }
 
+static bool elector_leads(struct manager *mg)
+{
+	return mg->el_live && elector_is_leader(&mg->el);
+}
+
+/* One claim of the VIP by `c->mac`: count, log (rate-limited) and, leading, win clients back
+ * with a fresh burst. Never touches the VIP itself. */
+static void on_claim(struct manager *mg, const struct claim *c)
+{
+	bool leading = elector_leads(mg);
+	struct conflict_verdict v;
+	conflict_watch_claim(&mg->conflicts, c->mac, leading, loop_now_ms(mg->loop), &v);
+	if (!v.conflict)
+		return;
+	mg->m.vip_conflicts++;
+	char mac[18], other[18], vip[INET_PREFIX_STRLEN];
+	conflict_mac_format(c->mac, mac);
+	inet_prefix_format_addr(&mg->cfg.vip, vip, sizeof(vip));
+	if (v.log && leading)
+		log_error(&mg->lg, "another host claims the VIP; announcing it again",
+			  "mac=%s vip=%s interface=%s role=leader conflicts=%llu", mac, vip,
+			  mg->link.name, (unsigned long long)mg->m.vip_conflicts);
+	else if (v.log)
+		log_error(&mg->lg, "two hosts claim the VIP",
+			  "mac=%s other=%s vip=%s interface=%s "
+			  "role=follower conflicts=%llu",
+			  mac, conflict_mac_format(v.other, other), vip, mg->link.name,
+			  (unsigned long long)mg->m.vip_conflicts);
+	if (v.burst && mg->vip_on)
+		manager_announce_start(mg);
+}
+
+static void on_claims_readable(struct loop *l, int fd, unsigned events, void *arg)
+{
+	(void)l;
+	(void)fd;
+	(void)events;
+	struct manager *mg = arg;
+	for (int i = 0; i < CLAIMS_PER_PASS; i++) {
+		struct claim c;
+		int r = announcer_recv_claim(&mg->ann, &c);
+		if (r == -EAGAIN)
+			return;
+		if (r < 0) {
+			log_warn(&mg->lg, "reading the announcer's socket", "error=\"%s\"",
+				 strerror(-r));
+			return;
+		}
+		if (r == 1)
+			on_claim(mg, &c);
+	}
+}
+
 static int open_announcer(struct manager *mg)
 {
 	if (!mg->cfg.arp)
@@ -147,7 +203,13 @@ static int open_announcer(struct manager *mg)
 		return r;
 	}
 	mg->ann_open = true;
-	return 0;
+	/* Leader or follower, the socket hears claims of the VIP (conflicts.h says what counts). */
+	if ((r = announcer_watch(&mg->ann, &err)) < 0) {
+		log_error(&mg->lg, "announcer", "error=\"%s\"", err.msg);
+		return r;
+	}
+	conflict_watch_init(&mg->conflicts, mg->link.mac, (int64_t)mg->sched.spacing_ms);
+	return loop_fd_set(mg->loop, mg->ann.fd, LOOP_READ, on_claims_readable, mg);
 }
 
 /* A VIP found at start-up came from an earlier run (ours or kube-vip's). It stays only until
@@ -186,8 +248,10 @@ int manager_net_open(struct manager *mg)
 void manager_net_close(struct manager *mg)
 {
 	loop_timer_disarm(mg->loop, &mg->announce_timer);
-	if (mg->ann_open)
+	if (mg->ann_open) {
+		loop_fd_set(mg->loop, mg->ann.fd, 0, NULL, NULL);
 		announcer_close(&mg->ann);
+	}
 	mg->ann_open = false;
 	if (mg->mon_open) {
 		loop_fd_set(mg->loop, nl_monitor_fd(&mg->mon), 0, NULL, NULL);

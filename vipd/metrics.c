@@ -216,6 +216,10 @@ static const struct family families[] = {
 	    announcements_samples),
     COUNTER("vipd_announcement_errors_total", "Announcements that could not be sent.",
 	    announce_errors),
+    COUNTER("vipd_vip_conflicts_total",
+	    "Frames claiming the VIP for another MAC: while leading, any MAC not ours; while "
+	    "following, two MACs answering at once.",
+	    vip_conflicts),
     GAUGE_BOOL("vipd_health_gate_enabled",
 	       "Whether leadership is gated on the local apiserver's health (1) or not (0).",
 	       health_gate_enabled),

@@ -54,6 +54,7 @@ struct metrics {
 	uint64_t vip_readds; /* removed behind our back while leading, put back */
 	uint64_t announcements[METRICS_ANNOUNCE_KINDS];
 	uint64_t announce_errors;
+	uint64_t vip_conflicts; /* claims of the VIP by another MAC (vipd/conflicts.h) */
 
 	/* Local control-plane health gate. */
 	bool health_gate_enabled;

@@ -239,8 +239,11 @@ static int run_in_node(struct cli *c, struct profile_node *n, char *const *argv)
 	for (size_t i = 0; argv[i] && k < 63; i++)
 		args[k++] = argv[i];
 	args[k] = NULL;
-	struct sv_spec spec = {
-	    .name = argv[0], .node = n->name, .argv = args, .ns_pid = n->init_pid};
+	struct sv_spec spec = {.name = argv[0],
+			       .node = n->name,
+			       .argv = args,
+			       .ns_pid = n->init_pid,
+			       .keep_stdin = true};
 	char path_env[PATH_MAX + 128];
 	snprintf(path_env, sizeof(path_env),
 		 "PATH=%s:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", c->bindir);

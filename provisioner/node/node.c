@@ -380,16 +380,8 @@ static int import_images(struct node *n)
 
 static int start_kubelet(struct node *n)
 {
-	char cmd[2 * PATH_MAX], ip[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &n->cfg.ln->addr, ip, sizeof(ip));
-	if (n->cfg.kubeadm)
-		snprintf(cmd, sizeof(cmd), KUBEADM_KUBELET, n->cfg.bindir);
-	else
-		snprintf(cmd, sizeof(cmd),
-			 "%s/kubelet --config=%s/conf/kubelet.yaml "
-			 "--kubeconfig=/etc/kubernetes/kubelet.conf "
-			 "--node-ip=%s --hostname-override=%s --v=1",
-			 n->cfg.bindir, n->dir, ip, n->cfg.ln->name);
+	char cmd[2 * PATH_MAX];
+	snprintf(cmd, sizeof(cmd), KUBEADM_KUBELET, n->cfg.bindir);
 	int err = spawn_in_group(n, "kubelet", "kubelet", cmd, &n->kubelet);
 	if (!err)
 		log_info(n->log, "kubelet started", "node=%s pid=%d restarts=%u", n->cfg.ln->name,
@@ -397,25 +389,13 @@ static int start_kubelet(struct node *n)
 	return err;
 }
 
-/* kubeadm mode: kubeadm has written the kubelet's configuration (seen from outside the node
+/* kubeadm has written the kubelet's configuration (seen from outside the node
  * through its /var/lib directory). */
 static bool kubeadm_files_ready(const struct node *n)
 {
 	char path[PATH_MAX];
 	fs_path(path, sizeof(path), "%s/rootfs/var-lib/kubelet/config.yaml", n->dir);
 	return access(path, R_OK) == 0;
-}
-
-/* The fixture's kubelet identity: a kubeconfig and the cluster CA made by the caller. */
-static int copy_identity(struct node *n)
-{
-	char dst[PATH_MAX];
-	fs_path(dst, sizeof(dst), "%s/etc/kubernetes/kubelet.conf", n->dir);
-	int err = fs_copy(n->cfg.kubeconfig, dst, 0600);
-	if (err)
-		return err;
-	fs_path(dst, sizeof(dst), "%s/etc/kubernetes/pki/ca.crt", n->dir);
-	return fs_copy(n->cfg.ca_crt, dst, 0644);
 }
 
 /* --- the calls that matter -------------------------------------------------------------------- */
@@ -441,10 +421,7 @@ int node_start(struct node *n, struct supervisor *sv, const struct node_config *
 		    (err = fs_mkdirs(d, 0755)))
 			return err;
 	}
-	if (!cfg->kubeadm && (err = copy_identity(n)))
-		return err;
-	if ((err = node_write_containerd_config(n)) || (err = node_write_cni_config(n)) ||
-	    (!cfg->kubeadm && (err = node_write_kubelet_config(n))))
+	if ((err = node_write_containerd_config(n)) || (err = node_write_cni_config(n)))
 		return err;
 	/* Mounts first: the node's own /sys/fs/cgroup then shows the hierarchies whether this
 	 * process is outside the node (a fixture) or is the node's init process. */
@@ -455,7 +432,7 @@ int node_start(struct node *n, struct supervisor *sv, const struct node_config *
 		return err;
 	if ((err = start_containerd(n)) || (err = import_images(n)))
 		return err;
-	if ((!cfg->kubeadm || kubeadm_files_ready(n)) && (err = start_kubelet(n)))
+	if (kubeadm_files_ready(n) && (err = start_kubelet(n)))
 		return err;
 	log_info(log, "node started", "node=%s cgroup_root=%s pod_cidr=%s seconds=%.2f",
 		 cfg->ln->name, cfg->cgroup_root, cfg->pod_cidr, clock_elapsed_s(t0));
@@ -466,7 +443,7 @@ int node_poll(struct node *n)
 {
 	if (n->containerd && !n->containerd->running && !n->containerd->stopping)
 		return -ECHILD;
-	if (!n->kubelet && n->cfg.kubeadm && n->containerd)
+	if (!n->kubelet && n->containerd)
 		return kubeadm_files_ready(n) ? start_kubelet(n) : 0;
 	if (!n->kubelet || n->kubelet->running || n->kubelet->stopping)
 		return 0;

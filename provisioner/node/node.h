@@ -13,7 +13,7 @@
  * caller's kubeconfig), the machine's own cgroups outside the node's root.
  *
  * Files (N = the lab node's dir): N/rootfs/{var-lib,var-log,run} (the node's /var/lib, /var/log,
- * /run), N/conf/{containerd.toml,kubelet.yaml}, N/log/{containerd,kubelet,ctr,import}.log,
+ * /run), N/conf/containerd.toml, N/log/{containerd,kubelet,ctr,import}.log,
  * N/run/{containerd,kubelet}.pid; N/etc/kubernetes (its /etc/kubernetes: kubelet.conf, pki/ca.crt,
  * manifests/) and N/etc/cni/net.d through the lab's /etc overlay.
  *
@@ -32,21 +32,17 @@
 #define NODE_MAX_IMAGES 16
 
 struct node_config {
-	struct lab_node *ln;	/* namespaces, address, directory */
-	const char *bindir;	/* kubelet lives here */
-	const char *kubeconfig; /* the kubelet's identity (system:node:<name>), copied in */
-	const char *ca_crt;	/* cluster CA, copied to /etc/kubernetes/pki/ca.crt */
-	const char *pod_cidr;	/* "10.244.1.0/24" */
+	struct lab_node *ln;  /* namespaces, address, directory */
+	const char *bindir;   /* kubelet lives here */
+	const char *pod_cidr; /* "10.244.1.0/24": the CNI bridge's range */
 	const char
 	    *sandbox_image; /* kubeadm's pause image name, e.g. registry.k8s.io/pause:3.10.1 */
 	const char *images[NODE_MAX_IMAGES]; /* OCI archives to import; NULL-terminated */
 	const char *cgroup_root; /* "/vipd-<unique>": made in every hierarchy, removed at stop */
 	int timeout_s;		 /* containerd readiness */
-	/* kubeadm mode: kubeadm writes the kubelet's files (kubelet.conf, pki, config.yaml,
-	 * kubeadm-flags.env); kubeconfig, ca_crt and pod_cidr's kubelet setting are unused, and
+	/* kubeadm writes the kubelet's files (kubelet.conf, pki, config.yaml, kubeadm-flags.env);
 	 * kubelet starts — as kubeadm's systemd unit would — once /var/lib/kubelet/config.yaml
 	 * exists, with the flags kubeadm left in kubeadm-flags.env. */
-	bool kubeadm;
 };
 
 struct node {

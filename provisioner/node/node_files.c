@@ -1,7 +1,7 @@
 /*
- * node_files.c — containerd, CNI and kubelet settings for a node that shares its kernel and
- * disk with other nodes (REFERENCE §6): private paths inside the node's mount namespace,
- * cgroupfs everywhere, our pause image as the sandbox image, kind's kubelet settings.
+ * node_files.c — containerd and CNI settings for a node that shares its kernel and disk with
+ * other nodes (REFERENCE §6): private paths inside the node's mount namespace, cgroupfs
+ * everywhere, our pause image as the sandbox image.
  */
 #include "node_files.h"
 
@@ -77,50 +77,4 @@ int node_write_cni_config(const struct node *n)
 			 "  }]\n"
 			 "}\n",
 			 n->cfg.pod_cidr);
-}
-
-int node_write_kubelet_config(const struct node *n)
-{
-	char path[PATH_MAX], ip[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &n->cfg.ln->addr, ip, sizeof(ip));
-	fs_path(path, sizeof(path), "%s/conf/kubelet.yaml", n->dir);
-	/* kind's settings for nodes sharing one kernel and disk: no swap check, no image GC, no
-	 * disk-pressure eviction, no local-storage accounting. */
-	return fs_printf(path, 0644,
-			 "apiVersion: kubelet.config.k8s.io/v1beta1\n"
-			 "kind: KubeletConfiguration\n"
-			 "address: \"%s\"\n"
-			 "port: 10250\n"
-			 "healthzBindAddress: 127.0.0.1\n"
-			 "healthzPort: 10248\n"
-			 "authentication:\n"
-			 "  anonymous:\n"
-			 "    enabled: false\n"
-			 "  webhook:\n"
-			 "    enabled: true\n"
-			 "  x509:\n"
-			 "    clientCAFile: /etc/kubernetes/pki/ca.crt\n"
-			 "authorization:\n"
-			 "  mode: Webhook\n"
-			 "cgroupDriver: cgroupfs\n"
-			 "cgroupRoot: \"%s\"\n"
-			 "cgroupsPerQOS: true\n"
-			 "containerRuntimeEndpoint: unix:///run/containerd/containerd.sock\n"
-			 "staticPodPath: /etc/kubernetes/manifests\n"
-			 "failSwapOn: false\n"
-			 "imageGCHighThresholdPercent: 100\n"
-			 "imageGCLowThresholdPercent: 99\n"
-			 "evictionHard:\n"
-			 "  nodefs.available: \"0%%\"\n"
-			 "  nodefs.inodesFree: \"0%%\"\n"
-			 "  imagefs.available: \"0%%\"\n"
-			 "localStorageCapacityIsolation: false\n"
-			 "podCIDR: \"%s\"\n"
-			 "clusterDomain: cluster.local\n"
-			 "resolvConf: /etc/resolv.conf\n"
-			 "rotateCertificates: false\n"
-			 "serializeImagePulls: false\n"
-			 "protectKernelDefaults: false\n"
-			 "hairpinMode: hairpin-veth\n",
-			 ip, n->cfg.cgroup_root, n->cfg.pod_cidr);
 }

@@ -1,9 +1,10 @@
 /*
- * node_files — the configuration files a node's daemons read: containerd's config.toml, the
- * CNI network list and the KubeletConfiguration. Pure text generation from struct node; kept
- * apart from node.c so the settings (and why each one is there) are in one place.
+ * node_files — the configuration files a node's daemons read: containerd's config.toml and the
+ * CNI network list (the KubeletConfiguration is kubeadm's, from kubeadm_config.c). Pure text
+ * generation from struct node; kept apart from node.c so the settings (and why each one is there)
+ * are in one place.
  *
- * Owns: N/conf/containerd.toml, N/conf/kubelet.yaml, N/etc/cni/net.d/10-vipd.conflist.
+ * Owns: N/conf/containerd.toml, N/etc/cni/net.d/10-vipd.conflist.
  * Must not touch: running processes.
  */
 #ifndef VIPD_NODE_FILES_H
@@ -13,6 +14,5 @@
 
 int node_write_containerd_config(const struct node *n);
 int node_write_cni_config(const struct node *n);
-int node_write_kubelet_config(const struct node *n);
 
 #endif

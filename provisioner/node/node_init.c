@@ -137,7 +137,6 @@ int node_init_main(const struct node_init_args *a)
 	    .sandbox_image = a->sandbox_image,
 	    .cgroup_root = a->cgroup_root,
 	    .timeout_s = 60,
-	    .kubeadm = true,
 	};
 	memcpy(cfg.images, a->images, sizeof(cfg.images));
 	err = node_start(&node, &sv, &cfg, log);

@@ -30,7 +30,7 @@ leader_ep=$(etcdctl_on "${N[0]}" endpoint status --cluster -w fields |
 	awk -F' : ' '/"MemberID"/ { m = $2 } /"Leader"/ { l = $2 } /"Endpoint"/ { if (m == l) { gsub(/"/, "", $2); print $2 } }')
 victim=
 for n in "${N[@]}"; do
-	grep -q "//$(awk -v n="$n" '$1 == "node" && $2 == n { print $3 }' "$D/state"):" <<<"$leader_ep" && victim=$n
+	grep -q "//$(addr_of "$n"):" <<<"$leader_ep" && victim=$n
 done
 [ -n "$victim" ] || fail "cannot tell the etcd leader (endpoint status said \"$leader_ep\")"
 step "etcd leader is on $victim"

@@ -166,14 +166,6 @@ echo "$summary" | grep -q ' overlap_samples=0 ' ||
 echo "RESULT: vipd manager: no instant with two VIP holders; $summary"
 
 # --- every vipd still running stops cleanly: exit 0, no sanitizer report in any run's log ---
-for n in "${!VPID[@]}"; do
-	kill -TERM "${VPID[$n]}"
-	code=0
-	wait "${VPID[$n]}" || code=$?
-	[ "$code" = 0 ] || fail "vipd on $n exited $code on SIGTERM"
-done
-if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK"/vipd-*.log; then
-	fail "a sanitizer reported an error in a vipd log"
-fi
+stop_all_vipd_cleanly
 step "every vipd exited 0 on SIGTERM; no sanitizer report"
 rc=0

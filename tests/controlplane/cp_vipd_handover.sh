@@ -61,7 +61,7 @@ expect_usage() { # TEXT ARGS…
 	local text=$1 out code=0
 	shift
 	out=$("$VIPD" handover "$@" 2>&1) || code=$?
-	[ "$code" = 2 ] && grep -qF "$text" <<<"$out" || fail "vipd handover $*: exit $code, \"$out\" (want 2 and \"$text\")"
+	[ "$code" = 2 ] && grep -qF -- "$text" <<<"$out" || fail "vipd handover $*: exit $code, \"$out\" (want 2 and \"$text\")"
 }
 expect_usage '--to "a b": not a node name' --to "a b"
 expect_usage '--timeout "soon"' --timeout soon
@@ -117,14 +117,5 @@ grep -q ' overlap_samples=0 ' <<<"$summary" ||
 	fail "the VIP was on two nodes at once: $(grep 'count=[2-9]' "$WORK/watch.log" | head -5)"
 echo "RESULT: vipd handover x$HANDOVERS: no instant with two holders; without a holder (ms): $gaps; client's longest gap ${worst}s"
 
-for n in "${!VPID[@]}"; do
-	kill -TERM "${VPID[$n]}"
-	code=0
-	wait "${VPID[$n]}" || code=$?
-	[ "$code" = 0 ] || fail "vipd on $n exited $code on SIGTERM"
-done
-VPID=()
-if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK"/vipd-*.log; then
-	fail "a sanitizer reported an error in a vipd log"
-fi
+stop_all_vipd_cleanly
 rc=0

@@ -13,7 +13,6 @@ declare -A DPID
 fixture_up --nodes 3
 mapfile -t N < <(nodes)
 KV_NODE=${N[0]}
-holder_pid() { awk -v n="$1" '$1 == "node" && $2 == n { print $4 }' "$D/state"; }
 common_env() {
 	echo PATH=/usr/sbin:/usr/bin:/sbin:/bin vip_interface=eth0 address="$VIP" port=6443 \
 		vip_arp=true cp_enable=true vip_leaderelection=true vip_leasename=plndr-cp-lock \

@@ -7,23 +7,12 @@
 #
 # Needs: CPFIXTURE (path of the cpfixture program) and UPSTREAM_BUILD (upstream/build.sh), both
 # set by CMake. Exit code 77 = skipped (ctest SKIP_RETURN_CODE), with the reason printed.
-set -euo pipefail
-# A top-level command that fails outside a condition ends the test: say which (a function call
-# is named by its call), so no failure is silent.
-trap 'echo "ERROR: ${BASH_SOURCE[0]##*/}:$LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 skip() {
 	echo "SKIPPED: $*"
 	exit 77
 }
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-step() { printf '%s [%6.1fs] %s\n' "--" "$(elapsed "$T_START")" "$*"; }
-now() { date +%s.%N; }
-elapsed() { echo "$(now) - $1" | bc; }
-T_START=$(now)
 
 [ "$(id -u)" = 0 ] || skip "needs root (network and mount namespaces)"
 : "${CPFIXTURE:?CPFIXTURE is not set (run through ctest)}"
@@ -77,10 +66,14 @@ fixture_up() {
 	VIP=$(state vip)
 }
 
-# state KEY — a value from the fixture's state file.
-state() { awk -v k="$1" '$1 == k { print $2; exit }' "$D/state"; }
+# state KEY [NODE] — a value of the running fixture (cpfixture state: its profile).
+state() { "$CPFIXTURE" state --dir "$D" "$@"; }
 # nodes — the control-plane node names, in order.
-nodes() { awk '$1 == "node" { print $2 }' "$D/state"; }
+nodes() { state nodes; }
+# addr_of NODE / holder_pid NODE — a node's address, the PID holding its namespaces ("client"
+# works too).
+addr_of() { state ip "$1"; }
+holder_pid() { state pid "$1"; }
 # on NODE CMD… — runs CMD in the node's namespaces (its /etc/kubernetes is the node's).
 on() {
 	local node=$1
@@ -94,17 +87,6 @@ kc() {
 	on "$node" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"
 }
 pid_of() { cat "$D/nodes/$1/run/$2.pid"; }
-# retry SECONDS CMD… — runs CMD until it succeeds or SECONDS pass.
-retry() {
-	local limit=$1 t0
-	shift
-	t0=$(now)
-	until "$@"; do
-		[ "$(echo "$(elapsed "$t0") > $limit" | bc)" = 1 ] && return 1
-		sleep 0.2
-	done
-}
-
 # manifest_env FILE — the env of a static pod manifest's container as NAME=VALUE lines, the way a
 # kubelet would set it (fieldRef spec.nodeName comes out as NAME=NODENAME for the caller).
 manifest_env() {

@@ -11,8 +11,6 @@ for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
 	[ -n "${!v:-}" ] && SAN_ENV+=("$v=${!v}")
 done
 
-addr_of() { awk -v n="$1" '$1 == "node" && $2 == n { print $3 }' "$D/state"; }
-holder_pid() { awk -v n="$1" '$1 == "node" && $2 == n { print $4 }' "$D/state"; }
 mac_of() { on "$1" cat /sys/class/net/eth0/address; }
 next_node() {
 	local i
@@ -47,6 +45,22 @@ start_vipd() {
 stop_vipd() { # NODE [SIGNAL]
 	kill -s "${2:-TERM}" "${VPID[$1]}" 2>/dev/null || true
 	wait "${VPID[$1]}" 2>/dev/null || true
+}
+# stop_all_vipd_cleanly — SIGTERM to every vipd still running: each must exit 0, and no run's
+# log may hold a sanitizer report (CI runs these tests under ASan + UBSan).
+stop_all_vipd_cleanly() {
+	local n code
+	for n in "${!VPID[@]}"; do
+		kill -TERM "${VPID[$n]}"
+		code=0
+		wait "${VPID[$n]}" || code=$?
+		[ "$code" = 0 ] || fail "vipd on $n exited $code on SIGTERM"
+	done
+	VPID=()
+	if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK"/vipd-*.log; then
+		fail "a sanitizer reported an error in a vipd log"
+	fi
+	return 0
 }
 has_vip() { on "$1" ip -4 -o addr show dev eth0 | grep -q " $VIP/"; }
 vip_holders() {

@@ -1,6 +1,6 @@
 /*
  * fuzz_tool_output.c — libFuzzer harness for provisioner/tool_output.c: what kubeadm, etcdctl,
- * a node's HTTP endpoints and a VIP daemon's metrics print back. Any bytes must be read or
+ * and a node's HTTP endpoints print back. Any bytes must be read or
  * refused, never crash or read past the end; what is produced must stay inside its buffers.
  */
 #include <stdint.h>
@@ -26,9 +26,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *body;
 	if (tool_parse_http(text, &code, &body) == 0 &&
 	    (code < 100 || code > 999 || (body && (body < text || body > text + size))))
-		abort();
-	const char *role = tool_metric_leader(text);
-	if (role && strcmp(role, "leader") && strcmp(role, "follower"))
 		abort();
 	char out[512];
 	if (tool_parse_etcd_members(text, out, sizeof(out)) == 0 && strlen(out) >= sizeof(out))

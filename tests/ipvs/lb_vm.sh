@@ -34,7 +34,7 @@ for p in qemu-system-x86_64 nsenter base64; do
 done
 
 fixture_up --nodes 1
-NODE_IP=$(awk '$1 == "node" { print $3; exit }' "$D/state")
+NODE_IP=$(addr_of "$(nodes | head -n 1)")
 APISERVER="https://$NODE_IP:$(state port)"
 
 # --- Node objects, as a kubelet and kubeadm leave them ------------------------------------------

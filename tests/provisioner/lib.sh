@@ -5,20 +5,7 @@
 #
 # Needs (set by CMake): PROVISIONER, UPSTREAM_BUILD. A missing requirement fails the test with
 # the reason (no test is skipped in CI).
-set -euo pipefail
-trap 'echo "ERROR: ${BASH_SOURCE[0]##*/}:$LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
-
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-# `cmd | quiet_grep PATTERN`: grep -q that reads all its input. Under pipefail a plain grep -q
-# that stops at its first match can leave the writer dead of SIGPIPE, failing the pipeline.
-quiet_grep() { grep "$@" >/dev/null; }
-now() { date +%s.%N; }
-elapsed() { echo "$(now) - $1" | bc; }
-step() { printf -- '-- [%6.1fs] %s\n' "$(elapsed "$T_START")" "$*"; }
-T_START=$(now)
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 [ "$(id -u)" = 0 ] || fail "needs root (network and mount namespaces, cgroups)"
 : "${PROVISIONER:?PROVISIONER is not set (run through ctest)}"
@@ -88,16 +75,6 @@ teardown() {
 	exit "$rc"
 }
 trap teardown EXIT
-
-# retry SECONDS COMMAND…: until it succeeds, 0.5 s apart.
-retry() {
-	local until=$(($(date +%s) + $1))
-	shift
-	until "$@"; do
-		[ "$(date +%s)" -lt "$until" ] || return 1
-		sleep 0.5
-	done
-}
 
 # Which nodes hold the VIP now (one sample of each).
 vip_holders() {

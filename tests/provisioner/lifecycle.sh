@@ -100,7 +100,7 @@ now_holder=$(vip_holders "$VIP")
 [ "$(wc -w <<<"$now_holder")" = 1 ] && [ "$now_holder" != "$holder" ] || fail "VIP holders after the stop: '$now_holder'"
 kc get nodes >/dev/null || fail "kubectl through the VIP fails after the hand-over"
 prov node start "$holder" -p "$P"
-step "node stop of the VIP holder $holder: VIP handed over to $now_holder first ($(grep -o '([0-9.]*s)' <<<"$out" | head -1))"
+step "node stop of the VIP holder $holder: VIP handed over to $now_holder first, in $(grep -o "([0-9.]*s)" <<<"$out" | head -1 | tr -d "()")"
 
 # Quorum: with one control plane stopped, deleting another would leave 1 of 2 members.
 prov node stop m03 -p "$P"

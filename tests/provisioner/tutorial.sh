@@ -52,7 +52,10 @@ for f in host kubelet apiserver; do
 	[ "$(grep -c "^$f: Running" <<<"$st")" = 3 ] || fail "status $f: $st"
 done
 [ "$(grep -c '^kubeconfig: Configured' <<<"$st")" = 3 ] || fail "status kubeconfig: $st"
-step "4: status: every node Running, kubeconfig Configured (exit 0)"
+# The roles come from each vipd's own /status.
+[ "$(grep -c '^vip: leader$' <<<"$st")" = 1 ] && [ "$(grep -c '^vip: follower$' <<<"$st")" = 2 ] ||
+	fail "status vip roles (want 1 leader, 2 followers): $st"
+step "4: status: every node Running, kubeconfig Configured, 1 vipd leader + 2 followers (exit 0)"
 
 # 5: kubectl config view
 [ "$(kc config view -o jsonpath="{.clusters[?(@.name==\"$P\")].cluster.server}")" = "https://$VIP:8443" ] ||
@@ -147,9 +150,15 @@ url=$(awk '$2 == "hello" { print $4 }' <<<"$sl")
 step "12: service list: $url"
 
 # 13: answers from all three pods, each naming itself
+# (kube-proxy may program the NodePort a moment after the pods run: a refused request is retried.)
 answers=""
-for _ in $(seq 1 60); do
-	answers+=$(curl -s --max-time 3 "$url")$'\n'
+all_answered() {
+	while read -r name ip _; do grep -qx "Hello from $name ($ip)" <<<"$answers" || return 1; done <<<"$pods"
+}
+for _ in $(seq 1 300); do
+	answers+=$(curl -s --max-time 3 "$url" || true)$'\n'
+	all_answered && break
+	sleep 0.1
 done
 while read -r name ip _; do
 	grep -qx "Hello from $name ($ip)" <<<"$answers" || fail "no answer from $name ($ip): $(sort -u <<<"$answers")"

@@ -40,6 +40,7 @@ static void fill(struct metrics *m)
 	m->announcements[METRICS_GARP_REPLY] = 9;
 	m->announcements[METRICS_NA] = 8;
 	m->announce_errors = 11;
+	m->vip_conflicts = 16;
 	m->health_gate_enabled = true;
 	m->health_gate_engaged = true;
 	m->health_gate_healthy = false;
@@ -125,6 +126,11 @@ Test(metrics, vipd_families)
 	    "vipd_announcements_total{kind=\"garp_reply\"} 9",
 	    "vipd_announcements_total{kind=\"na\"} 8",
 	    "vipd_announcement_errors_total 11",
+	    "# HELP vipd_vip_conflicts_total Frames claiming the VIP for another MAC: while "
+	    "leading, "
+	    "any MAC not ours; while following, two MACs answering at once.",
+	    "# TYPE vipd_vip_conflicts_total counter",
+	    "vipd_vip_conflicts_total 16",
 	    "vipd_become_leader_total 2",
 	    "vipd_release_leader_total 1",
 	    "vipd_identity_collisions_total 4",

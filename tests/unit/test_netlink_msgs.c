@@ -309,3 +309,15 @@ Test(nl_sock, message_walk_rejects_lengths_past_the_buffer)
 	ok.nlmsg_len = 17;
 	cr_assert_not(nl_msg_ok(&ok, 16), "length past the buffer");
 }
+
+/* Only the kernel (port id 0) may speak to our sockets: any process can send to a port id. */
+Test(nl_sock, only_the_kernel_is_a_sender)
+{
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK, .nl_pid = 0};
+	struct sockaddr_nl process = {.nl_family = AF_NETLINK, .nl_pid = 4242};
+	cr_assert(nl_from_kernel(&kernel, sizeof(kernel)));
+	cr_assert_not(nl_from_kernel(&process, sizeof(process)));
+	cr_assert_not(nl_from_kernel(&kernel, 0), "no source address");
+	struct sockaddr_nl other = {.nl_family = AF_INET};
+	cr_assert_not(nl_from_kernel(&other, sizeof(other)));
+}

@@ -597,3 +597,55 @@ Test(profile, home)
 	cr_assert_str_eq(buf, "/h/profiles/web");
 	cr_assert_eq(profile_dir("/h", "a/b", buf, sizeof(buf)), -EINVAL);
 }
+
+/* cpfixture's control plane is a profile too: a holder runs its nodes (runtime "none"). */
+Test(profile, a_fixture_holder_round_trips_and_is_required_for_none)
+{
+	struct profile p, q;
+	char why[256] = "";
+	three_nodes(&p);
+	strcpy(p.runtime, "none");
+	strcpy(p.vip_provider, "none");
+	p.holder.pid = 4242;
+	p.holder.start = 99;
+	strcpy(p.holder.bindir, "/cache/bin");
+	strcpy(p.holder.client_ip, "192.168.49.253");
+	p.holder.client_pid = 4243;
+	char *text = profile_format(&p);
+	cr_assert_not_null(text);
+	cr_assert_eq(profile_parse(text, strlen(text), &q, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(q.holder.pid, 4242);
+	cr_assert_eq(q.holder.start, 99);
+	cr_assert_str_eq(q.holder.bindir, "/cache/bin");
+	cr_assert_str_eq(q.holder.client_ip, "192.168.49.253");
+	cr_assert_eq(q.holder.client_pid, 4243);
+	char *again = profile_format(&q);
+	cr_assert_str_eq(text, again);
+	free(again);
+	free(text);
+
+	char dir[] = "/tmp/test_profile_dir.XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(profile_save_dir(dir, &p), 0);
+	cr_assert_eq(profile_load_dir(dir, &q, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(q.holder.pid, 4242);
+	cr_assert_eq(fs_rmtree(dir), 0);
+
+	/* "none" without a holder, and a bad holder, are refused with the field named. */
+	p.holder.pid = 0;
+	text = profile_format(&p);
+	cr_assert_eq(profile_parse(text, strlen(text), &q, why, sizeof(why)), -EINVAL);
+	cr_assert(strstr(why, "runtime"), "%s", why);
+	free(text);
+	strcpy(p.runtime, "containerd");
+	text = profile_format(&p);
+	cr_assert_eq(profile_parse(text, strlen(text), &q, why, sizeof(why)), -EINVAL);
+	cr_assert(strstr(why, "vip_provider"), "%s", why);
+	free(text);
+	p.holder.pid = 1;
+	strcpy(p.holder.client_ip, "not-an-ip");
+	text = profile_format(&p);
+	cr_assert_eq(profile_parse(text, strlen(text), &q, why, sizeof(why)), -EINVAL);
+	cr_assert(strstr(why, "holder.client_ip"), "%s", why);
+	free(text);
+}
