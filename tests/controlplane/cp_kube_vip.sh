@@ -12,12 +12,6 @@ mapfile -t N < <(nodes)
 step "kube-vip timings (manifest defaults unless KUBE_VIP_ENV overrides): $(tr '\0' '\n' <"/proc/$(pid_of "${N[0]}" kube-vip)/environ" |
 	grep -E '^vip_(leaseduration|renewdeadline|retryperiod)=' | xargs)"
 
-has_vip() { on "$1" ip -4 -o addr show dev eth0 | grep -q " $VIP/"; }
-vip_holders() {
-	local n
-	for n in "${N[@]}"; do has_vip "$n" && echo "$n"; done
-	return 0
-}
 lease_holder() {
 	kc "$1" get lease -n kube-system plndr-cp-lock -o 'jsonpath={.spec.holderIdentity}' 2>/dev/null
 }

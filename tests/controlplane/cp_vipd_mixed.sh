@@ -49,12 +49,6 @@ test_cleanup() {
 	fi
 	return 0
 }
-has_vip() { on "$1" ip -4 -o addr show dev eth0 | grep -q " $VIP/"; }
-vip_holders() {
-	local n
-	for n in "${N[@]}"; do has_vip "$n" && echo "$n"; done
-	return 0
-}
 lease_holder() { kc "$1" -n kube-system get lease plndr-cp-lock -o 'jsonpath={.spec.holderIdentity}' 2>/dev/null; }
 client_ok() { on client curl -sfk --max-time 2 -o /dev/null "https://$VIP:6443/readyz"; }
 # single_holder_matching_lease EXCEPT — on ONE sample of all nodes: one VIP holder, not EXCEPT,

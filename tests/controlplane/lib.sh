@@ -87,6 +87,14 @@ kc() {
 	on "$node" kubectl --kubeconfig /etc/kubernetes/admin.conf "$@"
 }
 pid_of() { cat "$D/nodes/$1/run/$2.pid"; }
+# has_vip NODE / vip_holders — whether NODE has the VIP on eth0; every node that has (needs N,
+# the node names, and VIP).
+has_vip() { on "$1" ip -4 -o addr show dev eth0 | grep -q " $VIP/"; }
+vip_holders() {
+	local n
+	for n in "${N[@]}"; do has_vip "$n" && echo "$n"; done
+	return 0
+}
 # manifest_env FILE — the env of a static pod manifest's container as NAME=VALUE lines, the way a
 # kubelet would set it (fieldRef spec.nodeName comes out as NAME=NODENAME for the caller).
 manifest_env() {

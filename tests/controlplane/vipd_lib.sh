@@ -62,12 +62,6 @@ stop_all_vipd_cleanly() {
 	fi
 	return 0
 }
-has_vip() { on "$1" ip -4 -o addr show dev eth0 | grep -q " $VIP/"; }
-vip_holders() {
-	local n
-	for n in "${N[@]}"; do has_vip "$n" && echo "$n"; done
-	return 0
-}
 # new_single_holder EXCEPT — one node (not EXCEPT) holds the VIP, decided on ONE sample of all
 # nodes (sampling twice could see the old holder, then none); sets HOLDER.
 new_single_holder() {
