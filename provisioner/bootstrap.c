@@ -489,20 +489,18 @@ int bootstrap_vip_handover(const struct provider *pv, const struct profile_node 
 	moved_to[0] = '\0';
 	if (strcmp(pv->p->vip_provider, "vipd") || !pv->vipd)
 		return 0;
-	char server[64], out[1024];
+	/* From outside the nodes, through via's apiserver with via's admin.conf: a program run
+	 * inside a node sees that node's /proc, not its own PID namespace's. */
+	char server[64], out[1024], dir[PATH_MAX], kubeconfig[PATH_MAX];
 	snprintf(server, sizeof(server), "https://%s:%u", via->ip, pv->p->apiserver_port);
-	char *argv[] = {(char *)pv->vipd,
-			"handover",
-			"--from",
-			(char *)leaving->name,
-			"--kubeconfig",
-			"/etc/kubernetes/admin.conf",
-			"--server",
-			server,
-			"--timeout",
-			"15s",
-			NULL};
-	int err = provider_exec_capture(pv, via, argv, out, sizeof(out), 20000);
+	provider_node_dir(pv, via, dir, sizeof(dir));
+	int err = fs_path(kubeconfig, sizeof(kubeconfig), "%s/etc/kubernetes/admin.conf", dir);
+	if (err)
+		return err;
+	char *argv[] = {(char *)pv->vipd, "handover", "--from",	  (char *)leaving->name,
+			"--kubeconfig",	  kubeconfig, "--server", server,
+			"--timeout",	  "15s",      NULL};
+	err = provider_exec_capture(pv, NULL, argv, out, sizeof(out), 20000);
 	if (err) {
 		log_warn(pv->log, "vipd handover failed; the VIP moves after a lease timeout",
 			 "node=%s via=%s output=\"%.300s\"", leaving->name, via->name, out);

@@ -39,8 +39,8 @@ int bootstrap_etcd_remove(const struct provider *pv, const struct profile_node *
 int bootstrap_etcd_members(const struct provider *pv, const struct profile_node *via, char *out,
 			   size_t len);
 /* `kubectl delete node name` through `via`. */
-/* Before `leaving` stops: if its vipd holds the VIP's Lease, `vipd handover --from` it (run in
- * `via`, through via's own apiserver) so the VIP moves at once instead of after a lease timeout.
+/* Before `leaving` stops: if its vipd holds the VIP's Lease, `vipd handover --from` it (run
+ * here, through via's apiserver and admin.conf) so the VIP moves at once, not after a timeout.
  * Sets moved_to (the new holder) when it moved, "" when leaving did not hold it. kube-vip as the
  * provider: nothing (it ignores hand-over requests). Returns 0 or -EIO. */
 int bootstrap_vip_handover(const struct provider *pv, const struct profile_node *via,

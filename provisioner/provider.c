@@ -441,9 +441,13 @@ int provider_exec(const struct provider *pv, const struct profile_node *n, char 
 	char path_env[PATH_MAX + 128], log_path[PATH_MAX], dir[PATH_MAX];
 	snprintf(path_env, sizeof(path_env), NODE_PATH_FMT, pv->bindir);
 	char *envp[] = {path_env, "HOME=/root", "KUBECONFIG=/etc/kubernetes/admin.conf", NULL};
-	provider_node_dir(pv, n, dir, sizeof(dir));
+	if (n)
+		provider_node_dir(pv, n, dir, sizeof(dir));
+	else
+		snprintf(dir, sizeof(dir), "%s", pv->pdir);
 	if (!out_path) {
-		fs_path(log_path, sizeof(log_path), "%s/log/commands.log", dir);
+		fs_path(log_path, sizeof(log_path), n ? "%s/log/commands.log" : "%s/commands.log",
+			dir);
 		out_path = log_path;
 	}
 	/* execvpe() searches our own PATH, not envp's: find the upstream programs here. */
@@ -460,10 +464,10 @@ int provider_exec(const struct provider *pv, const struct profile_node *n, char 
 	    access(prog, X_OK) == 0)
 		args[0] = prog;
 	struct sv_spec spec = {.name = argv[0],
-			       .node = n->name,
+			       .node = n ? n->name : NULL,
 			       .argv = args,
 			       .envp = envp,
-			       .ns_pid = n->init_pid,
+			       .ns_pid = n ? n->init_pid : 0,
 			       .log_path = out_path,
 			       .cwd = "/"};
 	return sv_run(&spec, timeout_ms, NULL);

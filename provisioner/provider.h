@@ -77,8 +77,9 @@ int provider_hosts_sync(const struct provider *pv);
 int provider_routes_sync(const struct provider *pv);
 
 /* Runs argv inside node n (its network, UTS and mount namespaces) with PATH including bindir;
- * stdout+stderr are appended to out_path (NULL: the node's log/commands.log). Returns 0 or
- * -EIO (non-zero exit) / -ETIMEDOUT. */
+ * stdout+stderr are appended to out_path (NULL: the node's log/commands.log). n NULL: in the
+ * caller's namespaces, where every node's address is reachable over the bridge (NULL out_path:
+ * commands.log in the profile's directory). Returns 0 or -EIO (non-zero exit) / -ETIMEDOUT. */
 int provider_exec(const struct provider *pv, const struct profile_node *n, char *const *argv,
 		  const char *out_path, int timeout_ms);
 /* As provider_exec, capturing up to len-1 bytes of stdout+stderr into out. */
