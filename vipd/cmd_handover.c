@@ -131,7 +131,7 @@ static int open_client(struct handover_ctx *hc)
 }
 
 /* GET the Lease: its holder and resourceVersion. */
-static int read_holder(struct handover_ctx *hc, char *holder, char *rv, json_t **obj)
+static int read_holder(struct handover_ctx *hc, char *holder, char *rv)
 {
 	struct kc_request req = {.method = "GET", .path = hc->path, .timeout_ms = 5000};
 	struct kc_sync_result res;
@@ -147,8 +147,6 @@ static int read_holder(struct handover_ctx *hc, char *holder, char *rv, json_t *
 		fprintf(stderr, "vipd: lease %s/%s: %s\n", hc->lock.ns, hc->lock.name, why);
 	else
 		snprintf(holder, LEASE_HOLDER_MAX, "%s", rec.holder);
-	if (obj && r == 0)
-		*obj = json_incref(res.body);
 	json_decref(res.body);
 	return r;
 }
@@ -185,7 +183,7 @@ static int ask(struct handover_ctx *hc, char *from)
 {
 	char rv[LEASE_RV_MAX], text[2 * LEASE_HOLDER_MAX + 16];
 	for (int attempt = 0; attempt < 10; attempt++) {
-		if (read_holder(hc, from, rv, NULL) < 0)
+		if (read_holder(hc, from, rv) < 0)
 			return -EIO;
 		if (!from[0]) {
 			fprintf(stderr, "vipd: nobody holds lease %s/%s\n", hc->lock.ns,
@@ -212,7 +210,7 @@ static int wait_moved(struct handover_ctx *hc, const char *from, int64_t t0, cha
 {
 	char rv[LEASE_RV_MAX];
 	while (clock_boot_ms() - t0 < hc->o.timeout_ms) {
-		if (read_holder(hc, now_holder, rv, NULL) == 0 && now_holder[0] &&
+		if (read_holder(hc, now_holder, rv) == 0 && now_holder[0] &&
 		    strcmp(now_holder, from))
 			return 0;
 		struct timespec ts = {0, POLL_MS * 1000000L};

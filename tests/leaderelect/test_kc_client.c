@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "loopback.h"
 #include "kc_client.h"
 
 struct server {
@@ -67,14 +68,8 @@ static void *serve(void *arg)
 static void server_start(struct server *s, size_t body_len)
 {
 	s->body_len = body_len;
-	s->fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert_geq(s->fd, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	cr_assert_eq(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(listen(s->fd, 4), 0);
-	socklen_t al = sizeof(a);
-	getsockname(s->fd, (struct sockaddr *)&a, &al);
-	s->port = ntohs(a.sin_port);
+	s->fd = loopback_listen(4, &s->port);
+	cr_assert_geq(s->fd, 0, "loopback_listen: %s", strerror(-s->fd));
 	pthread_create(&s->th, NULL, serve, s);
 }
 

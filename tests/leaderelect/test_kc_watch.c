@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "loopback.h"
 #include "clock.h"
 #include "kc_backoff.h"
 #include "kc_client.h"
@@ -152,14 +153,8 @@ static void server_start(struct server *s, enum mode mode)
 {
 	memset(s, 0, sizeof(*s));
 	s->mode = mode;
-	s->fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert_geq(s->fd, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	cr_assert_eq(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(listen(s->fd, 64), 0);
-	socklen_t al = sizeof(a);
-	getsockname(s->fd, (struct sockaddr *)&a, &al);
-	s->port = ntohs(a.sin_port);
+	s->fd = loopback_listen(64, &s->port);
+	cr_assert_geq(s->fd, 0, "loopback_listen: %s", strerror(-s->fd));
 	pthread_create(&s->th, NULL, serve, s);
 }
 
