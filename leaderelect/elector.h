@@ -59,6 +59,9 @@ struct elector_callbacks {
 struct elector_stats {
 	uint64_t reads, writes, conflicts, errors, watch_events;
 	uint64_t acquisitions, step_downs;
+	/* etcd: times the key vanished while its holder might still act (deleted by hand, lease
+	 * revoked early, or no telling) and followers waited its leaseDuration */
+	uint64_t vacancy_waits;
 };
 
 struct elector_ops {

@@ -27,8 +27,22 @@ enum phase {
 };
 
 /* C_CONFIRM: the linearizable read of our key that follows every successful keep-alive.
- * C_CHECK: a follower's periodic linearizable read of the key, the watch kept. */
-enum call_kind { C_RANGE, C_GRANT, C_TXN, C_KEEPALIVE, C_CONFIRM, C_CHECK, C_REVOKE };
+ * C_CHECK: a follower's periodic linearizable read of the key, the watch kept.
+ * C_LEASE_TTL: LeaseTimeToLive of the holder's lease after each follower read (its expected
+ * expiry). C_GONE_TTL: the same for a holder whose key vanished (does its lease live?).
+ * C_RELEASE: on shutdown, the release marker (etcd_gw.h) before the revoke. */
+enum call_kind {
+	C_RANGE,
+	C_GRANT,
+	C_TXN,
+	C_KEEPALIVE,
+	C_CONFIRM,
+	C_CHECK,
+	C_LEASE_TTL,
+	C_GONE_TTL,
+	C_RELEASE,
+	C_REVOKE,
+};
 
 struct etcd_elector {
 	struct le_config cfg;
@@ -43,6 +57,7 @@ struct etcd_elector {
 	struct kc_call *call;
 	enum call_kind call_kind;
 	int64_t call_sent;
+	int64_t call_lease; /* the lease a C_LEASE_TTL / C_GONE_TTL asks about */
 
 	int64_t lease_id;
 	int64_t lease_sent; /* send time of the grant or last successful keep-alive */
@@ -63,7 +78,19 @@ struct etcd_elector {
 	struct kc_backoff watch_backoff; /* reset only by a watch that stayed open */
 	struct kc_timer wtimer;
 
-	struct kc_call *rcall;		/* best-effort revoke */
+	/* What a follower knows of the holder, and a vanished key being judged (etcd_decide.h). */
+	struct etcd_kv seen;	     /* the key as last seen present (present=false: since gone) */
+	struct etcd_holder_lease hl; /* timing of the holder's lease */
+	bool lease_due;		     /* time it after the next read */
+	struct etcd_kv gone;	     /* the key that vanished, while judged or waited for */
+	int64_t gone_seen;	     /* when it was seen gone */
+	bool gone_ask;		     /* LeaseTimeToLive of gone.lease wanted */
+	int64_t campaign_at;	     /* waiting out a vacancy until then (0: not waiting) */
+
+	struct kc_call *rcall; /* best-effort release marker, then revoke, of a dropped lease */
+	int64_t drop_id;       /* the lease rcall is about */
+	bool drop_marking;     /* rcall is the release marker (the revoke follows) */
+	bool release_marked;   /* shutdown: the release marker was tried */
 	struct elector_stepper stepper; /* runs pass() below */
 
 	bool shutting_down, duties_undone, released_reported;
@@ -88,29 +115,50 @@ static void start_leading(struct etcd_elector *ee)
 		ee->cb.started_leading(ee->cb.arg);
 }
 
-static void revoke_done(void *arg, const struct kc_result *res)
+static int drop_send(struct etcd_elector *ee, bool mark);
+
+static void drop_done(void *arg, const struct kc_result *res)
 {
-	(void)res;
-	((struct etcd_elector *)arg)->rcall = NULL;
+	struct etcd_elector *ee = arg;
+	ee->rcall = NULL;
+	if (!ee->drop_marking)
+		return;
+	if (res->err.kind != KC_OK)
+		kc_client_log(ee->kc, KC_LOG_INFO,
+			      "etcd release marker not written; followers will wait for the lease",
+			      "key=%s lease=%lld", ee->key, (long long)ee->drop_id);
+	drop_send(ee, false);
 }
 
-/* Drops our lease (and with it our key, if it still exists). Fire and forget: if it fails the
- * lease expires by itself after its TTL. */
-static void drop_lease(struct etcd_elector *ee)
+/* One step of dropping ee->drop_id: the release marker (if the key is still bound to it) or
+ * the revoke. */
+static int drop_send(struct etcd_elector *ee, bool mark)
+{
+	json_t *body =
+	    mark ? etcd_release_body(ee->key, ee->drop_id) : etcd_lease_id_body(ee->drop_id);
+	struct kc_request req = {.method = "POST",
+				 .path = mark ? "/v3/kv/txn" : "/v3/lease/revoke",
+				 .body = body,
+				 .timeout_ms = elector_request_timeout_ms(&ee->cfg.t),
+				 .done = drop_done,
+				 .arg = ee};
+	ee->drop_marking = mark;
+	int r = body ? kc_call_start(ee->kc, &req, &ee->rcall) : -ENOMEM;
+	json_decref(body);
+	return r;
+}
+
+/* Drops our lease (and with it our key, if it still exists). `mark`: the key may still be ours
+ * and we no longer act, so first write the release marker — followers then take over at once
+ * instead of waiting out a key revoked early. Fire and forget: if it fails the lease expires by
+ * itself after its TTL. */
+static void drop_lease(struct etcd_elector *ee, bool mark)
 {
 	if (!ee->lease_id)
 		return;
 	if (!ee->rcall) {
-		json_t *body = etcd_lease_id_body(ee->lease_id);
-		struct kc_request req = {.method = "POST",
-					 .path = "/v3/lease/revoke",
-					 .body = body,
-					 .timeout_ms = elector_request_timeout_ms(&ee->cfg.t),
-					 .done = revoke_done,
-					 .arg = ee};
-		if (body)
-			kc_call_start(ee->kc, &req, &ee->rcall);
-		json_decref(body);
+		ee->drop_id = ee->lease_id;
+		drop_send(ee, mark);
 	}
 	ee->lease_id = 0;
 }
@@ -161,26 +209,91 @@ static void watch_retry(void *arg)
 	elector_step(&ee->stepper);
 }
 
-/* The key as the watch (or a range) shows it now. */
-static void observe_key(struct etcd_elector *ee, const struct etcd_kv *kv)
+/* Decide (again, with `answer`) what the vanished key ee->gone means: campaign now, ask etcd
+ * about its holder's lease, or wait its leaseDuration. */
+static void judge_gone(struct etcd_elector *ee, enum etcd_lease_answer answer)
 {
-	if (!kv->present) {
-		set_holder(ee, "");
-		if (ee->leading) {
-			stop_leading(ee, "the key was deleted");
-			drop_lease(ee);
-		}
-		if (ee->phase == PH_FOLLOW || ee->phase == PH_LEAD || ee->phase == PH_RANGE)
-			ee->phase = PH_GRANT; /* campaign at once */
+	struct etcd_gone_in in = {.last = &ee->gone,
+				  .identity = ee->cfg.identity,
+				  .hl = &ee->hl,
+				  .answer = answer,
+				  .seen = ee->gone_seen,
+				  .lease_ns = ee->cfg.t.lease_ms * NS_PER_MS,
+				  .retry_ns = ee->cfg.t.retry_ms * NS_PER_MS};
+	struct etcd_gone_out o = etcd_gone_decide(&in);
+	ee->gone_ask = o.ask;
+	ee->phase = PH_FOLLOW;
+	if (o.ask)
+		return;
+	if (o.campaign_at <= ee->gone_seen) {
+		if (o.why != ETCD_GONE_UNHELD)
+			kc_client_log(ee->kc, KC_LOG_INFO, "etcd key gone; campaigning",
+				      "key=%s holder=\"%s\" lease=%lld reason=\"%s\"", ee->key,
+				      ee->gone.value, (long long)ee->gone.lease,
+				      etcd_gone_name(o.why));
+		ee->phase = PH_GRANT;
 		ee->next_at = 0;
 		return;
 	}
+	ee->stats.vacancy_waits++;
+	ee->campaign_at = o.campaign_at;
+	kc_client_log(ee->kc, KC_LOG_INFO,
+		      "etcd key gone while its holder may still act; waiting its leaseDuration",
+		      "key=%s holder=\"%s\" lease=%lld reason=\"%s\" wait_ms=%lld", ee->key,
+		      ee->gone.value, (long long)ee->gone.lease, etcd_gone_name(o.why),
+		      (long long)((o.campaign_at - ee->gone_seen) / NS_PER_MS));
+}
+
+/* The key is gone (`prev`: what it was, if the watch said). */
+static void key_vanished(struct etcd_elector *ee, const struct etcd_kv *prev)
+{
+	set_holder(ee, "");
+	if (ee->leading) {
+		stop_leading(ee, "the key was deleted");
+		drop_lease(ee, false);
+	}
+	ee->next_at = 0;
+	if (ee->phase != PH_FOLLOW && ee->phase != PH_LEAD && ee->phase != PH_RANGE)
+		return; /* campaigning already */
+	if (ee->gone_ask || ee->campaign_at)
+		return; /* judged already */
+	ee->gone = prev && prev->present ? *prev : ee->seen;
+	ee->seen.present = false;
+	ee->gone_seen = clock_boot_ns();
+	judge_gone(ee, ETCD_LEASE_UNASKED);
+}
+
+/* Another holder (or the release marker) is in the key. */
+static void key_present(struct etcd_elector *ee, const struct etcd_kv *kv)
+{
+	if (ee->campaign_at || ee->gone_ask)
+		kc_client_log(ee->kc, KC_LOG_INFO, "etcd key put again; no longer waiting",
+			      "key=%s holder=\"%s\"", ee->key, kv->value);
+	ee->campaign_at = 0;
+	ee->gone_ask = false;
+	ee->seen = *kv;
+	bool other = !etcd_kv_released(kv) && strcmp(kv->value, ee->cfg.identity) && kv->lease;
+	int64_t before = ee->hl.id;
+	etcd_holder_lease_set(&ee->hl, other ? kv->lease : 0);
+	if (ee->hl.id && ee->hl.id != before)
+		ee->lease_due = true;
 	set_holder(ee, kv->value);
+}
+
+/* The key as the watch (or a range) shows it now; `prev` is the watch's prev_kv (or NULL). */
+static void observe_key(struct etcd_elector *ee, const struct etcd_kv *kv,
+			const struct etcd_kv *prev)
+{
+	if (!kv->present) {
+		key_vanished(ee, prev);
+		return;
+	}
+	key_present(ee, kv);
 	bool ours =
 	    !strcmp(kv->value, ee->cfg.identity) && kv->lease == ee->lease_id && ee->lease_id != 0;
 	if (ee->leading && !ours) {
 		stop_leading(ee, "the key names another holder or lease");
-		drop_lease(ee);
+		drop_lease(ee, false);
 	}
 	if (!ours && (ee->phase == PH_LEAD || ee->phase == PH_RANGE))
 		ee->phase = PH_FOLLOW;
@@ -190,7 +303,7 @@ static void deadline_check(struct etcd_elector *ee)
 {
 	if (ee->leading && clock_boot_ns() >= ee->lease_sent + ee->cfg.t.renew_ms * NS_PER_MS) {
 		stop_leading(ee, "no keep-alive succeeded within renewDeadline");
-		drop_lease(ee);
+		drop_lease(ee, true);
 		ee->phase = PH_RANGE;
 	}
 }
@@ -216,7 +329,7 @@ static int watch_line(void *arg, const char *line, size_t len)
 	}
 	if (m.last != ETCD_EV_NONE) {
 		ee->stats.watch_events++;
-		observe_key(ee, &m.kv);
+		observe_key(ee, &m.kv, &m.prev);
 		elector_step(&ee->stepper);
 	}
 	return 0;
@@ -279,6 +392,50 @@ static void start_watch(struct etcd_elector *ee, int64_t rev)
 
 /* ---- main requests ---- */
 
+/* A LeaseTimeToLive answered: time the holder's lease, or judge a vanished key with it. */
+static void lease_ttl_done(struct etcd_elector *ee, const struct kc_result *res, int64_t sent)
+{
+	int64_t ttl = 0, granted = 0;
+	char why[320];
+	ee->stats.reads++;
+	int r =
+	    res->err.kind == KC_OK && res->body
+		? etcd_timetolive_parse(res->body, ee->call_lease, &ttl, &granted, why, sizeof(why))
+		: -EIO;
+	if (r < 0) {
+		char eb[320];
+		ee->stats.errors++;
+		kc_client_log(ee->kc, KC_LOG_WARN, "etcd lease time-to-live failed",
+			      "key=%s lease=%lld error=\"%s\"", ee->key, (long long)ee->call_lease,
+			      r == -EIO ? kc_error_str(&res->err, eb, sizeof(eb)) : why);
+		maybe_rotate(ee, res);
+	}
+	if (ee->call_kind == C_LEASE_TTL) {
+		if (r == 0 && ee->hl.id == ee->call_lease)
+			etcd_holder_lease_timed(&ee->hl, sent, ttl, granted);
+		return;
+	}
+	if (!ee->gone_ask || ee->gone.lease != ee->call_lease)
+		return; /* the key was put again meanwhile */
+	judge_gone(ee, r < 0 ? ETCD_LEASE_FAILED : ttl < 0 ? ETCD_LEASE_GONE : ETCD_LEASE_ALIVE);
+}
+
+/* Shutdown's release marker answered (the revoke follows whatever it says). */
+static void release_done(struct etcd_elector *ee, const struct kc_result *res)
+{
+	bool won = false;
+	int64_t rev;
+	struct etcd_kv kv;
+	char why[320];
+	ee->stats.writes++;
+	ee->release_marked = true;
+	if (res->err.kind != KC_OK || !res->body ||
+	    etcd_txn_parse(res->body, &won, &rev, &kv, why, sizeof(why)) < 0)
+		kc_client_log(ee->kc, KC_LOG_INFO,
+			      "etcd release marker not written; followers will wait for the lease",
+			      "key=%s lease=%lld", ee->key, (long long)ee->lease_id);
+}
+
 static void main_done(void *arg, const struct kc_result *res)
 {
 	struct etcd_elector *ee = arg;
@@ -299,7 +456,8 @@ static void main_done(void *arg, const struct kc_result *res)
 		}
 		ee->need_range = false;
 		start_watch(ee, rev + 1);
-		observe_key(ee, &kv);
+		observe_key(ee, &kv, NULL);
+		ee->lease_due = ee->seen.present && ee->hl.id != 0;
 		if (ee->phase == PH_RANGE)
 			ee->phase = kv.present ? PH_FOLLOW : PH_GRANT;
 		break;
@@ -320,7 +478,7 @@ static void main_done(void *arg, const struct kc_result *res)
 		if (!ok || etcd_txn_parse(res->body, &won, &rev, &kv, why, sizeof(why)) < 0) {
 			/* Outcome unknown: give the lease up, which deletes the key if we won. */
 			fail_later(ee, "campaign txn", res, ok ? why : NULL);
-			drop_lease(ee);
+			drop_lease(ee, true);
 			ee->phase = PH_RANGE;
 			break;
 		}
@@ -331,13 +489,13 @@ static void main_done(void *arg, const struct kc_result *res)
 			set_holder(ee, ee->cfg.identity);
 			start_leading(ee);
 		} else if (won) {
-			drop_lease(ee); /* won too late to be safe: give it back */
+			drop_lease(ee, true); /* won too late to be safe: give it back */
 			ee->phase = PH_RANGE;
 		} else {
 			ee->stats.conflicts++;
-			drop_lease(ee);
+			drop_lease(ee, false);
 			if (kv.present) {
-				set_holder(ee, kv.value);
+				observe_key(ee, &kv, NULL);
 				ee->phase = PH_FOLLOW;
 			} else {
 				ee->phase = PH_GRANT; /* deleted in between */
@@ -385,7 +543,7 @@ static void main_done(void *arg, const struct kc_result *res)
 			break;
 		}
 		switch (etcd_read_verdict(&kv, ee->wcall ? ee->watch_rev : 0)) {
-		case ETCD_CAMPAIGN:
+		case ETCD_KEY_GONE:
 			kc_client_log(ee->kc, KC_LOG_INFO,
 				      "etcd key gone by a quorum read (the watch did not say)",
 				      "key=%s revision=%lld", ee->key, (long long)rev);
@@ -400,7 +558,15 @@ static void main_done(void *arg, const struct kc_result *res)
 		case ETCD_KEEP_FOLLOWING:
 			break;
 		}
-		observe_key(ee, &kv);
+		observe_key(ee, &kv, NULL);
+		ee->lease_due = ee->seen.present && ee->hl.id != 0;
+		break;
+	case C_LEASE_TTL:
+	case C_GONE_TTL:
+		lease_ttl_done(ee, res, sent);
+		break;
+	case C_RELEASE:
+		release_done(ee, res);
 		break;
 	case C_CONFIRM:
 		ee->stats.reads++;
@@ -414,7 +580,7 @@ static void main_done(void *arg, const struct kc_result *res)
 			maybe_rotate(ee, res);
 			break;
 		}
-		observe_key(ee, &kv);
+		observe_key(ee, &kv, NULL);
 		if (ee->leading && ee->ka_ok_sent > ee->lease_sent) {
 			ee->lease_sent = ee->ka_ok_sent;
 			if (ee->cb.renewed)
@@ -458,6 +624,18 @@ static int start_main(struct etcd_elector *ee, enum call_kind kind, int64_t now)
 		body = etcd_range_body(ee->key);
 		ee->confirm_due = false;
 		break;
+	case C_LEASE_TTL:
+	case C_GONE_TTL:
+		path = "/v3/lease/timetolive";
+		ee->call_lease = kind == C_GONE_TTL ? ee->gone.lease : ee->hl.id;
+		body = etcd_lease_id_body(ee->call_lease);
+		if (kind == C_LEASE_TTL)
+			ee->lease_due = false;
+		break;
+	case C_RELEASE:
+		path = "/v3/kv/txn";
+		body = etcd_release_body(ee->key, ee->lease_id);
+		break;
 	case C_REVOKE:
 		path = "/v3/lease/revoke";
 		body = etcd_lease_id_body(ee->lease_id);
@@ -478,6 +656,42 @@ static int start_main(struct etcd_elector *ee, enum call_kind kind, int64_t now)
 	return r;
 }
 
+/* A follower's next request (etcd_follow_decide); false: none now, look again at *wake. */
+static bool follow_next(struct etcd_elector *ee, int64_t now, enum call_kind *next, int64_t *wake)
+{
+	struct etcd_follow_in in = {.need_range = ee->need_range,
+				    .watch_live = ee->watch_live,
+				    .gone_ask = ee->gone_ask,
+				    .lease_due = ee->lease_due && ee->hl.id,
+				    .campaign_at = ee->campaign_at,
+				    .last_read = ee->last_read,
+				    .retry_ns = ee->cfg.t.retry_ms * NS_PER_MS};
+	struct etcd_follow_out o = etcd_follow_decide(&in, now);
+	if (o.wake < *wake)
+		*wake = o.wake;
+	switch (o.read) {
+	case ETCD_READ_NONE:
+		return false;
+	case ETCD_READ_RANGE:
+		*next = C_RANGE;
+		break;
+	case ETCD_READ_CHECK:
+		*next = C_CHECK;
+		break;
+	case ETCD_READ_LEASE:
+		*next = ee->gone_ask ? C_GONE_TTL : C_LEASE_TTL;
+		break;
+	case ETCD_READ_CAMPAIGN:
+		kc_client_log(ee->kc, KC_LOG_INFO, "etcd vacancy waited out; campaigning",
+			      "key=%s holder=\"%s\"", ee->key, ee->gone.value);
+		ee->campaign_at = 0;
+		ee->phase = PH_GRANT;
+		*next = C_GRANT;
+		break;
+	}
+	return true;
+}
+
 /* One pass (see elector_stepper): at most one main request, chosen by the phase; returns when
  * to look again. */
 static int64_t pass(void *impl, int64_t now)
@@ -494,7 +708,7 @@ static int64_t pass(void *impl, int64_t now)
 	if (ee->shutting_down) {
 		if (ee->duties_undone && !ee->call) {
 			if (ee->lease_id) {
-				next = C_REVOKE;
+				next = ee->release_marked ? C_REVOKE : C_RELEASE;
 				want = true;
 			} else if (!ee->released_reported) {
 				ee->released_reported = true;
@@ -517,18 +731,9 @@ static int64_t pass(void *impl, int64_t now)
 			next = C_TXN;
 			want = true;
 			break;
-		case PH_FOLLOW: {
-			struct etcd_follow_in in = {.need_range = ee->need_range,
-						    .watch_live = ee->watch_live,
-						    .last_read = ee->last_read,
-						    .retry_ns = ee->cfg.t.retry_ms * NS_PER_MS};
-			struct etcd_follow_out o = etcd_follow_decide(&in, now);
-			want = o.read != ETCD_READ_NONE;
-			next = o.read == ETCD_READ_CHECK ? C_CHECK : C_RANGE;
-			if (o.wake < wake)
-				wake = o.wake;
+		case PH_FOLLOW:
+			want = follow_next(ee, now, &next, &wake);
 			break;
-		}
 		case PH_LEAD: {
 			int64_t tick = ee->last_ka + ee->cfg.t.retry_ms * NS_PER_MS;
 			if (ee->need_range) {

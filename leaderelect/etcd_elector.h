@@ -9,10 +9,17 @@
  *   leader    keep-alive every retryPeriod, each confirmed by a quorum read of the key; stops
  *             leading when no keep-alive sent within the last renewDeadline has been confirmed,
  *             or when the key is deleted or names another
- *   follower  watches the key; campaigns the moment it is deleted (release or expiry). Also
- *             reads it (linearizable) every retryPeriod: a watch can be open and silent when
- *             its member hung or sits in a minority (rules: etcd_decide.h)
- *   release   revoke the lease: etcd deletes the key, followers see it at once
+ *   follower  watches the key (with prev_kv); also reads it (linearizable) every retryPeriod,
+ *             each read followed by a LeaseTimeToLive of the holder's lease (its expected
+ *             expiry): a watch can be open and silent when its member hung or sits in a
+ *             minority. When the key goes it campaigns at once after a release or the holder's
+ *             lease expiring; deleted by hand, or its lease revoked early (or etcd cannot say
+ *             which), it waits the holder's leaseDuration from when it saw the key go, since
+ *             that holder may act until its own watch or renewal tells it (rules: etcd_decide.h)
+ *   release   a txn puts the release marker (an empty value) if the key is still bound to our
+ *             lease, then the lease is revoked: etcd deletes the key, followers see the marker
+ *             in the DELETE's prev_kv and campaign at once. Written only once we no longer act
+ *             (shutdown after the duties are undone, a step-down, a win given back)
  *
  * Safety — why two holders cannot act at once:
  *  1. Only one key exists, and it can only be created when it does not exist (the txn's

@@ -47,6 +47,14 @@ json_t *etcd_campaign_body(const char *key, const char *identity, int64_t lease)
 			 b64(key));
 }
 
+json_t *etcd_release_body(const char *key, int64_t lease)
+{
+	return json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:s, s:o}}]}", "compare", "key",
+			 b64(key), "target", "LEASE", "result", "EQUAL", "lease", i64(lease),
+			 "success", "request_put", "key", b64(key), "value", "", "lease",
+			 i64(lease));
+}
+
 json_t *etcd_range_body(const char *key)
 {
 	return json_pack("{s:o}", "key", b64(key));
@@ -54,8 +62,8 @@ json_t *etcd_range_body(const char *key)
 
 json_t *etcd_watch_body(const char *key, int64_t start_rev)
 {
-	return json_pack("{s:{s:o, s:o}}", "create_request", "key", b64(key), "start_revision",
-			 i64(start_rev));
+	return json_pack("{s:{s:o, s:o, s:b}}", "create_request", "key", b64(key), "start_revision",
+			 i64(start_rev), "prev_kv", 1);
 }
 
 /* An int64 field: a string of digits (the gateway's form) or a JSON integer; absent → 0. */
@@ -173,6 +181,24 @@ int etcd_keepalive_parse(const json_t *body, int64_t *ttl, char *why, size_t why
 	return 0;
 }
 
+int etcd_timetolive_parse(const json_t *body, int64_t id, int64_t *ttl, int64_t *granted, char *why,
+			  size_t why_len)
+{
+	int64_t got;
+	*ttl = *granted = 0;
+	if (gw_error(body, "lease time-to-live", why, why_len))
+		return -EBADMSG;
+	if (!json_is_object(body))
+		return fail(why, why_len, "lease time-to-live", "reply");
+	if (get_i64(body, "ID", &got) < 0 || (got && got != id))
+		return fail(why, why_len, "lease time-to-live", "ID");
+	if (get_i64(body, "TTL", ttl) < 0 || *ttl < -1)
+		return fail(why, why_len, "lease time-to-live", "TTL");
+	if (get_i64(body, "grantedTTL", granted) < 0 || *granted < 0)
+		return fail(why, why_len, "lease time-to-live", "grantedTTL");
+	return 0;
+}
+
 int etcd_txn_parse(const json_t *body, bool *succeeded, int64_t *revision, struct etcd_kv *kv,
 		   char *why, size_t why_len)
 {
@@ -265,11 +291,14 @@ int etcd_watch_parse(const char *line, size_t len, const char *key, struct etcd_
 			fail(why, why_len, "watch", "events[].type");
 			goto out;
 		}
-		struct etcd_kv parsed;
-		if (parse_kv(kv, &parsed, why, why_len, "watch") < 0)
+		struct etcd_kv parsed, prev = {.present = false};
+		const json_t *pkv = json_object_get(ev, "prev_kv");
+		if (parse_kv(kv, &parsed, why, why_len, "watch") < 0 ||
+		    (pkv && parse_kv(pkv, &prev, why, why_len, "watch prev_kv") < 0))
 			goto out;
 		m->last = del ? ETCD_EV_DELETE : ETCD_EV_PUT;
 		m->kv = parsed;
+		m->prev = prev;
 		if (del)
 			m->kv.present = false;
 	}

@@ -1,8 +1,12 @@
 /*
  * etcd_gw — request bodies and reply decoding for etcd's v3 JSON gateway (grpc-gateway):
- * lease grant / keep-alive / revoke, the campaign transaction, range, and watch stream lines.
- * The gateway writes int64 fields as strings, omits zero values (a PUT event has no "type",
- * a failed txn no "succeeded") and base64-encodes keys and values.
+ * lease grant / keep-alive / revoke / time-to-live, the campaign and release transactions,
+ * range, and watch stream lines. The gateway writes int64 fields as strings, omits zero values
+ * (a PUT event has no "type", a failed txn no "succeeded", an empty value no "value") and
+ * base64-encodes keys and values.
+ *
+ * The key's value is the holder's identity; the empty value is the release marker a holder
+ * writes just before revoking its lease ("released, nobody holds"; identities are never empty).
  *
  * Owns: gateway JSON. Must not touch: I/O, clocks, decisions.
  */
@@ -18,9 +22,15 @@
 
 struct etcd_kv {
 	bool present;
-	char value[LEASE_HOLDER_MAX]; /* the holder's identity */
+	char value[LEASE_HOLDER_MAX]; /* the holder's identity ("": the release marker) */
 	int64_t create_rev, mod_rev, lease;
 };
+
+/* The key holds the release marker: its holder let it go and is revoking its lease. */
+static inline bool etcd_kv_released(const struct etcd_kv *kv)
+{
+	return kv->present && !kv->value[0];
+}
 
 enum etcd_ev { ETCD_EV_NONE, ETCD_EV_PUT, ETCD_EV_DELETE };
 
@@ -30,20 +40,30 @@ struct etcd_watch_msg {
 	int64_t compact_revision; /* > 0: our start revision was compacted */
 	enum etcd_ev last;	  /* the last event for our key in this message */
 	struct etcd_kv kv;	  /* its kv (value empty for DELETE) */
+	struct etcd_kv prev;	  /* its prev_kv: the key before it (present=false: not sent) */
 };
 
 /* Bodies (new references). `key` is the raw key, e.g. "kube-system-plndr-cp-lock". */
 json_t *etcd_grant_body(int64_t ttl_s);
-json_t *etcd_lease_id_body(int64_t id); /* keep-alive and revoke */
+json_t *etcd_lease_id_body(int64_t id); /* keep-alive, revoke and time-to-live */
 json_t *etcd_campaign_body(const char *key, const char *identity, int64_t lease);
+/* Release: if the key is bound to `lease` (ours), put the release marker (kept on the lease, so
+ * the revoke that follows deletes it). */
+json_t *etcd_release_body(const char *key, int64_t lease);
 json_t *etcd_range_body(const char *key);
+/* Watch from `start_rev`, each event with the key as it was before it (prev_kv). */
 json_t *etcd_watch_body(const char *key, int64_t start_rev);
 
 /* Decoders: 0 or -EBADMSG with `why` (one line). */
 int etcd_grant_parse(const json_t *body, int64_t *id, int64_t *ttl, char *why, size_t why_len);
 /* Keep-alive reply: {"result":{"ID":..,"TTL":..}}; ttl <= 0 means the lease is gone. */
 int etcd_keepalive_parse(const json_t *body, int64_t *ttl, char *why, size_t why_len);
-/* Campaign txn: succeeded, the store revision, and the current holder when it failed. */
+/* LeaseTimeToLive reply for lease `id`: the remaining TTL in whole seconds (-1: no such lease,
+ * expired or revoked; 0: under a second left) and the granted TTL (0: not sent). */
+int etcd_timetolive_parse(const json_t *body, int64_t id, int64_t *ttl, int64_t *granted, char *why,
+			  size_t why_len);
+/* Campaign (or release) txn: succeeded, the store revision, and the current holder when it failed.
+ */
 int etcd_txn_parse(const json_t *body, bool *succeeded, int64_t *revision, struct etcd_kv *kv,
 		   char *why, size_t why_len);
 int etcd_range_parse(const json_t *body, int64_t *revision, struct etcd_kv *kv, char *why,

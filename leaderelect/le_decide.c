@@ -40,9 +40,38 @@ bool le_is_leader(const struct le_config *cfg, const struct le_state *st, int64_
 	return st->leading && !st->shutting_down && now < st->renewed_at + ms_ns(cfg->t.renew_ms);
 }
 
+#define RING_LEN (sizeof(((struct le_state *)0)->our_renew_us) / sizeof(int64_t))
+
+/* `rec`'s renewTime is one we wrote. */
+static bool renew_is_ours(const struct le_state *st, const struct lease_record *rec)
+{
+	if (!rec->has_renew)
+		return false;
+	if (st->our_acked_us && rec->renew_us == st->our_acked_us)
+		return true;
+	for (size_t i = 0; i < RING_LEN; i++)
+		if (st->our_renew_us[i] && st->our_renew_us[i] == rec->renew_us)
+			return true;
+	return false;
+}
+
+/* The observed record is the hand-over record addressed to us, not yet renewed by anyone: the
+ * old holder writes it with acquireTime = renewTime; a renewal keeps acquireTime. */
+static bool handed_to_us(const struct le_state *st)
+{
+	const struct lease_record *r = &st->observed;
+	return st->observed_handed_to_us && r->has_acquire && r->has_renew &&
+	       r->acquire_us == r->renew_us;
+}
+
+/* The observed record is ours to renew or release: it names us and we wrote it (or lead with
+ * it: a record naming us we did not write ends our leadership in le_observe), or it is a
+ * hand-over addressed to us. Another record naming us is a twin's: waited for like any. */
 static bool is_ours(const struct le_config *cfg, const struct le_state *st)
 {
-	return st->lease == LE_LEASE_PRESENT && !strcmp(st->observed.holder, cfg->identity);
+	if (st->lease != LE_LEASE_PRESENT || strcmp(st->observed.holder, cfg->identity))
+		return false;
+	return st->leading || renew_is_ours(st, &st->observed) || handed_to_us(st);
 }
 
 /* The record we write to take or keep the Lease, as client-go builds it. */
@@ -80,13 +109,12 @@ static bool is_release(const struct lease_record *rec)
 	return rec->holder[0] == '\0' && rec->duration_s == 1;
 }
 
-/* Remembers what a later deletion or blanking of `rec` must wait. */
+/* Remembers what a later deletion or blanking of `rec` must wait (`ours`: rec is our record). */
 static void note_holder(const struct le_config *cfg, struct le_state *st,
-			const struct lease_record *rec)
+			const struct lease_record *rec, bool ours)
 {
 	if (rec->holder[0])
-		st->vacancy_wait_ns =
-		    strcmp(rec->holder, cfg->identity) ? holder_wait_ns(cfg, rec) : 0;
+		st->vacancy_wait_ns = ours ? 0 : holder_wait_ns(cfg, rec);
 	else if (is_release(rec))
 		st->vacancy_wait_ns = 0;
 }
@@ -169,8 +197,8 @@ void le_decide(const struct le_config *cfg, const struct le_state *st, int64_t n
 		return;
 	}
 	if (is_ours(cfg, st)) {
-		/* Ours: renew every retryPeriod while leading; at once when the record names us but
-		 * we are not leading (restarted, or stepped down while the API was unreachable). */
+		/* Ours: renew every retryPeriod while leading; at once when we are not leading (we
+		 * stepped down while the API was unreachable, or it is a hand-over to us). */
 		int64_t next = leading && st->wrote_once ? st->last_write_at + retry_ns : now;
 		if (now >= next) {
 			d->act = LE_ACT_RENEW;
@@ -225,24 +253,19 @@ void le_write_started(const struct le_config *cfg, struct le_state *st,
 	if (strcmp(w->holder, cfg->identity))
 		return;
 	st->our_renew_us[st->our_next] = w->renew_us;
-	st->our_next =
-	    (st->our_next + 1) % (sizeof(st->our_renew_us) / sizeof(st->our_renew_us[0]));
+	st->our_next = (st->our_next + 1) % RING_LEN;
 }
 
 /* A record naming us that we did not write. */
 static bool written_by_another(const struct le_config *cfg, const struct le_state *st,
 			       const struct lease_record *rec)
 {
-	if (!st->leading || strcmp(rec->holder, cfg->identity))
-		return false;
-	for (size_t i = 0; i < sizeof(st->our_renew_us) / sizeof(st->our_renew_us[0]); i++)
-		if (st->our_renew_us[i] == rec->renew_us)
-			return false;
-	return true;
+	return st->leading && !strcmp(rec->holder, cfg->identity) && !renew_is_ours(st, rec);
 }
 
 unsigned le_observe(const struct le_config *cfg, struct le_state *st, enum le_source src,
-		    bool exists, const struct lease_record *rec, const char *rv, int64_t now)
+		    bool exists, const struct lease_record *rec, const char *handed_to,
+		    const char *rv, int64_t now)
 {
 	if (src == LE_SRC_EVENT && st->lease != LE_LEASE_UNKNOWN && rv_older(rv, st->rv))
 		return 0;
@@ -252,6 +275,7 @@ unsigned le_observe(const struct le_config *cfg, struct le_state *st, enum le_so
 	strcpy(old_holder, was_present ? st->observed.holder : "");
 	bool first = st->lease == LE_LEASE_UNKNOWN;
 
+	st->observed_handed_to_us = exists && handed_to && !strcmp(handed_to, cfg->identity);
 	if (!exists) {
 		if (st->lease != LE_LEASE_ABSENT) {
 			memset(&st->observed, 0, sizeof(st->observed));
@@ -268,8 +292,8 @@ unsigned le_observe(const struct le_config *cfg, struct le_state *st, enum le_so
 			st->observed = *rec;
 			st->observed_at = now;
 		}
-		note_holder(cfg, st, rec);
 		st->lease = LE_LEASE_PRESENT;
+		note_holder(cfg, st, rec, is_ours(cfg, st));
 		st->rv[0] = '\0';
 		if (rv && strlen(rv) < LEASE_RV_MAX)
 			strcpy(st->rv, rv);
@@ -307,7 +331,11 @@ static bool reply_is_stale(const struct le_state *st, const char *new_rv)
 static unsigned apply_reply(const struct le_config *cfg, struct le_state *st,
 			    const struct lease_record *written, const char *new_rv, int64_t now)
 {
-	note_holder(cfg, st, written);
+	bool ours = !strcmp(written->holder, cfg->identity);
+	note_holder(cfg, st, written, ours);
+	if (ours)
+		st->our_acked_us = written->has_renew ? written->renew_us : 0;
+	st->observed_handed_to_us = false; /* a hand-over to us is spent once we write */
 	unsigned ev = 0;
 	const char *old_holder = st->lease == LE_LEASE_PRESENT ? st->observed.holder : "";
 	if (strcmp(old_holder, written->holder))

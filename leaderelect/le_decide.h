@@ -24,13 +24,26 @@
  *    A watch event only ever *restarts* the leaseDuration wait; it never shortens it.
  *  - Speed-up 2: a leader that sees another holder (a third party replaced the Lease, or our
  *    renewals were lost) stops at once rather than after renewDeadline.
+ *  - One identity, two processes: a record naming us is ours only if we wrote it (its renewTime
+ *    is one of our writes': our_renew_us, our_acked_us), or while we lead, or if it is a
+ *    hand-over addressed to us (below). Ours: renewed every retryPeriod while leading, at once
+ *    when not (we stepped down while the API was unreachable), released on shutdown. Any other
+ *    record naming us is another process's — a node given our name, or our predecessor after a
+ *    restart, which may still be alive — and is treated like any holder's: waited for its
+ *    leaseDuration from when we saw it change, then acquired (transitions + 1), never released.
+ *    So a duplicate whose twin keeps renewing never leads, and a restarted vipd waits the Lease
+ *    out like everyone else. (client-go renews any record naming it at once; two such nodes
+ *    would both hold the VIP until one saw the other's write.)
  *  - Identity collision: while we lead, a record naming us whose renewTime is none of the ones
- *    we wrote means another process uses our identity (two nodes with one name would both
- *    lead): we stop leading at once and say so (LE_EV_COLLISION); the caller stays out.
+ *    we wrote means another process uses our identity (a kube-vip twin renews at once): we stop
+ *    leading at once and say so (LE_EV_COLLISION); the caller stays out.
  *  - Planned hand-over (lease_record.h): a shutdown whose release names the next holder, with
- *    a full leaseDuration and renewTime = now, so every other candidate waits while the named
- *    one (a record naming us that we do not hold is renewed at once) takes it; "*" releases as
- *    client-go does, for whoever is first.
+ *    a full leaseDuration and acquireTime = renewTime = now, so every other candidate waits
+ *    while the named one takes it at once (renews it) — recognised by the object's handed-over
+ *    note naming us (le_observe's `handed_to`) on a record that is still the hand-over itself
+ *    (acquireTime = renewTime: once renewed, by us or by a twin, it is spent; our own takeovers
+ *    drop a note naming us, lease_takeover_note). "*" releases as client-go does, for whoever is
+ *    first.
  *  - Records are written as client-go writes them: acquireTime and leaseTransitions kept on
  *    renewal, transitions + 1 and acquireTime = now on takeover; release = holder "",
  *    leaseDurationSeconds 1, acquireTime = renewTime = now.
@@ -78,7 +91,9 @@ struct le_state {
 	int64_t renewed_at;	 /* send time of the last successful write naming us */
 	int64_t our_renew_us[4]; /* renewTimes of our latest writes naming us (ring) */
 	unsigned our_next;
-	int64_t last_write_at; /* send time of the last write attempt: the renew tick's base */
+	int64_t our_acked_us;	    /* renewTime of our last accepted write naming us (0: none) */
+	bool observed_handed_to_us; /* the object's hand-over note names us (le_observe) */
+	int64_t last_write_at;	    /* send time of the last write attempt: the renew tick's base */
 	bool wrote_once;
 
 	/* Shutdown: stop campaigning, then release once the caller's duties are undone. */
@@ -142,12 +157,14 @@ enum le_source {
 	LE_SRC_EVENT, /* a watch event: may arrive after a newer reply, so it is ordered */
 };
 
-/* A Lease seen by a GET/LIST or a watch event (exists=false: 404 or DELETED). Watch events
- * older than what we already hold (by resourceVersion, when both are integers as etcd's are)
- * are ignored; reads are never ignored (after an etcd restore versions go backwards).
+/* A Lease seen by a GET/LIST or a watch event (exists=false: 404 or DELETED). `handed_to` is
+ * the `to` of the object's hand-over note (lease_handed_over_to; NULL or "" when none). Watch
+ * events older than what we already hold (by resourceVersion, when both are integers as etcd's
+ * are) are ignored; reads are never ignored (after an etcd restore versions go backwards).
  * Returns LE_EV_* bits. */
 unsigned le_observe(const struct le_config *cfg, struct le_state *st, enum le_source src,
-		    bool exists, const struct lease_record *rec, const char *rv, int64_t now);
+		    bool exists, const struct lease_record *rec, const char *handed_to,
+		    const char *rv, int64_t now);
 
 /* A write of `w` is being sent: if it names us, its renewTime is ours (a watch event may
  * show it before the reply arrives). */

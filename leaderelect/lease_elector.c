@@ -131,12 +131,14 @@ static void read_done(void *arg, const struct kc_result *res)
 			le->stats.errors++;
 			r = LE_RES_ERROR;
 		} else {
+			char to[LEASE_HOLDER_MAX];
+			lease_handed_over_to(res->body, to, sizeof(to));
 			keep_object(le, res->body);
-			ev |= le_observe(&le->cfg, &le->st, LE_SRC_READ, true, &rec, rv, now);
+			ev |= le_observe(&le->cfg, &le->st, LE_SRC_READ, true, &rec, to, rv, now);
 		}
 	} else if (r == LE_RES_NOT_FOUND) {
 		keep_object(le, NULL);
-		ev |= le_observe(&le->cfg, &le->st, LE_SRC_READ, false, NULL, NULL, now);
+		ev |= le_observe(&le->cfg, &le->st, LE_SRC_READ, false, NULL, NULL, NULL, now);
 	} else {
 		le->stats.errors++;
 		kc_client_log(le->kc, KC_LOG_WARN, "reading the Lease failed",
@@ -190,8 +192,9 @@ static void write_done(void *arg, const struct kc_result *res)
 /* What our write does to the hand-over annotations: a hand-over replaces the request with
  * LEASE_HANDED_OVER_ANNOTATION "from=us,to=…"; a renewal drops a request addressed to another
  * holder (stale: leadership moved before it was acted on, and it must not fire if it comes
- * back to that holder later). */
-static int handover_annotate(const struct lease_elector *le, json_t *obj,
+ * back to that holder later); a takeover also drops a hand-over note naming us (spent: a twin
+ * must not read our fresh record as a hand-over). */
+static int handover_annotate(const struct lease_elector *le, json_t *obj, enum le_act act,
 			     const struct lease_record *w)
 {
 	json_t *meta = json_object_get(obj, "metadata");
@@ -211,10 +214,10 @@ static int handover_annotate(const struct lease_elector *le, json_t *obj,
 	int r = lease_handover_request(obj, from, to, sizeof(from), why, sizeof(why));
 	if (r < 0 || (r > 0 && strcmp(from, w->holder)))
 		json_object_del(ann, LEASE_HANDOVER_ANNOTATION);
-	return 0;
+	return act == LE_ACT_ACQUIRE ? lease_takeover_note(obj, le->cfg.identity) : 0;
 }
 
-static json_t *put_body(struct lease_elector *le, const struct lease_record *w)
+static json_t *put_body(struct lease_elector *le, enum le_act act, const struct lease_record *w)
 {
 	json_t *obj = le->last_obj ? json_deep_copy(le->last_obj) : NULL;
 	if (!obj) {
@@ -229,7 +232,7 @@ static json_t *put_body(struct lease_elector *le, const struct lease_record *w)
 	}
 	json_object_set_new(meta, "resourceVersion", json_string(le->st.rv));
 	json_object_set_new(obj, "spec", lease_spec_encode(w));
-	if (handover_annotate(le, obj, w) < 0) {
+	if (handover_annotate(le, obj, act, w) < 0) {
 		json_decref(obj);
 		return NULL;
 	}
@@ -255,7 +258,7 @@ static int start(struct lease_elector *le, const struct le_decision *d, int64_t 
 	default:
 		req.method = "PUT";
 		req.path = le->item_path;
-		body = put_body(le, &d->write);
+		body = put_body(le, d->act, &d->write);
 		break;
 	}
 	if (d->act != LE_ACT_READ) {
@@ -334,14 +337,16 @@ static void observe_object(struct lease_elector *le, enum le_source src, bool ex
 				      "lease=%s/%s error=\"%s\"", le->cfg.ns, le->cfg.name, why);
 			return;
 		}
-		ev = le_observe(&le->cfg, &le->st, src, true, &rec, rv, now);
+		char to[LEASE_HOLDER_MAX];
+		lease_handed_over_to(obj, to, sizeof(to));
+		ev = le_observe(&le->cfg, &le->st, src, true, &rec, to, rv, now);
 		if (!strcmp(le->st.rv, rv))
 			keep_object(le, obj);
 	} else {
 		const json_t *v =
 		    json_object_get(json_object_get(obj, "metadata"), "resourceVersion");
 		const char *rv = json_is_string(v) ? json_string_value(v) : rv_fallback;
-		ev = le_observe(&le->cfg, &le->st, src, false, NULL, rv, now);
+		ev = le_observe(&le->cfg, &le->st, src, false, NULL, NULL, rv, now);
 		if (le->st.lease == LE_LEASE_ABSENT)
 			keep_object(le, NULL);
 	}

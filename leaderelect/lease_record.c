@@ -200,19 +200,47 @@ int lease_handover_parse(const char *text, char *from, char *to, size_t len, cha
 	return 0;
 }
 
-int lease_handover_request(const json_t *lease, char *from, char *to, size_t len, char *why,
-			   size_t why_len)
+/* The "from=A,to=B" annotation `key` of a Lease object: 1, 0 when absent, or -EBADMSG. */
+static int handover_annotation(const json_t *lease, const char *key, char *from, char *to,
+			       size_t len, char *why, size_t why_len)
 {
 	const json_t *ann = json_object_get(json_object_get(lease, "metadata"), "annotations");
-	const json_t *v =
-	    json_is_object(ann) ? json_object_get(ann, LEASE_HANDOVER_ANNOTATION) : NULL;
+	const json_t *v = json_is_object(ann) ? json_object_get(ann, key) : NULL;
 	if (!v)
 		return 0;
 	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
-		snprintf(why, why_len, "%s: not a string", LEASE_HANDOVER_ANNOTATION);
+		snprintf(why, why_len, "%s: not a string", key);
 		return -EBADMSG;
 	}
 	if (lease_handover_parse(json_string_value(v), from, to, len, why, why_len) < 0)
 		return -EBADMSG;
 	return 1;
+}
+
+int lease_handover_request(const json_t *lease, char *from, char *to, size_t len, char *why,
+			   size_t why_len)
+{
+	return handover_annotation(lease, LEASE_HANDOVER_ANNOTATION, from, to, len, why, why_len);
+}
+
+int lease_handed_over_to(const json_t *lease, char *to, size_t len)
+{
+	char from[LEASE_HOLDER_MAX], why[200];
+	if (len > sizeof(from))
+		len = sizeof(from);
+	if (handover_annotation(lease, LEASE_HANDED_OVER_ANNOTATION, from, to, len, why,
+				sizeof(why)) <= 0) {
+		to[0] = '\0';
+		return 0;
+	}
+	return 1;
+}
+
+int lease_takeover_note(json_t *lease, const char *identity)
+{
+	char to[LEASE_HOLDER_MAX];
+	if (!lease_handed_over_to(lease, to, sizeof(to)) || strcmp(to, identity))
+		return 0;
+	json_t *ann = json_object_get(json_object_get(lease, "metadata"), "annotations");
+	return json_object_del(ann, LEASE_HANDED_OVER_ANNOTATION) < 0 ? -EINVAL : 0;
 }

@@ -64,6 +64,16 @@ int lease_handover_parse(const char *text, char *from, char *to, size_t len, cha
 int lease_handover_request(const json_t *lease, char *from, char *to, size_t len, char *why,
 			   size_t why_len);
 
+/* The identity (or "*") a Lease object's LEASE_HANDED_OVER_ANNOTATION names in `to`: 1, or 0
+ * with to = "" when it has none or a malformed one. It marks the record the old holder wrote for
+ * the hand-over, and stays on the object (vipd's writes carry annotations over) until the next
+ * hand-over or a takeover by the identity it names (lease_takeover_note). */
+int lease_handed_over_to(const json_t *lease, char *to, size_t len);
+/* A takeover (not a renewal) by `identity` is about to be written from `lease`: a hand-over note
+ * naming `identity` is spent, so it is removed — otherwise another process with the same
+ * identity would take this fresh record for a hand-over addressed to it. Returns 0 or -EINVAL. */
+int lease_takeover_note(json_t *lease, const char *identity);
+
 /* Same record as client-go compares them (all spec fields). */
 bool lease_record_equal(const struct lease_record *a, const struct lease_record *b);
 

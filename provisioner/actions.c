@@ -175,8 +175,9 @@ int action_start(struct action_ctx *a)
 	t0 = step_begin(
 	    a, "👍",
 	    "Starting \"%s\" primary control-plane node in \"%s\" cluster: Kubernetes %s "
-	    "on containerd, %s holds the VIP %s",
-	    primary->name, p->name, p->k8s_version, p->vip_provider, p->vip);
+	    "on containerd, %s%s holds the VIP %s",
+	    primary->name, p->name, p->k8s_version, p->vip_provider,
+	    strcmp(p->vip_election, "etcd") ? "" : " (etcd election)", p->vip);
 	err = bootstrap_init(a->pv, primary);
 	if (!err)
 		err = merge_kubeconfig(a, primary);

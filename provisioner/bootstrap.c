@@ -204,6 +204,18 @@ static int kube_vip_manifest(const struct provider *pv, const struct profile_nod
 	return err;
 }
 
+/* vipd's etcd backend: the node's own stacked member, with kubeadm's etcd CA and the client
+ * certificate kubeadm makes for etcd's health checks (what tests/controlplane runs vipd with). */
+static void set_etcd_election(const struct profile *p, struct manifest_opts *o)
+{
+	if (strcmp(p->vip_election, "etcd"))
+		return;
+	o->etcd_endpoints = "https://127.0.0.1:2379";
+	o->etcd_ca = "/etc/kubernetes/pki/etcd/ca.crt";
+	o->etcd_cert = "/etc/kubernetes/pki/etcd/healthcheck-client.crt";
+	o->etcd_key = "/etc/kubernetes/pki/etcd/healthcheck-client.key";
+}
+
 int bootstrap_vip_manifest(const struct provider *pv, const struct profile_node *n, bool init_node)
 {
 	const struct profile *p = pv->p;
@@ -230,6 +242,7 @@ int bootstrap_vip_manifest(const struct provider *pv, const struct profile_node 
 	o.lease_duration_s = 5;
 	o.renew_deadline_s = 3;
 	o.retry_period_s = 1;
+	set_etcd_election(p, &o);
 	fs_path(path, sizeof(path), "%s/etc/kubernetes/manifests/vipd.yaml", dir);
 	FILE *f = fopen(path, "we");
 	if (!f)
@@ -487,7 +500,9 @@ int bootstrap_vip_handover(const struct provider *pv, const struct profile_node 
 			   const struct profile_node *leaving, char *moved_to, size_t len)
 {
 	moved_to[0] = '\0';
-	if (strcmp(pv->p->vip_provider, "vipd") || !pv->vipd)
+	/* The etcd backend has no hand-over (vipd logs and ignores the request). */
+	if (strcmp(pv->p->vip_provider, "vipd") || strcmp(pv->p->vip_election, "lease") ||
+	    !pv->vipd)
 		return 0;
 	/* From outside the nodes, through via's apiserver with via's admin.conf: a program run
 	 * inside a node sees that node's /proc, not its own PID namespace's. */

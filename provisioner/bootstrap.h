@@ -42,7 +42,7 @@ int bootstrap_etcd_members(const struct provider *pv, const struct profile_node 
 /* Before `leaving` stops: if its vipd holds the VIP's Lease, `vipd handover --from` it (run
  * here, through via's apiserver and admin.conf) so the VIP moves at once, not after a timeout.
  * Sets moved_to (the new holder) when it moved, "" when leaving did not hold it. kube-vip as the
- * provider: nothing (it ignores hand-over requests). Returns 0 or -EIO. */
+ * provider, or vipd's etcd election: nothing (neither hands over). Returns 0 or -EIO. */
 int bootstrap_vip_handover(const struct provider *pv, const struct profile_node *via,
 			   const struct profile_node *leaving, char *moved_to, size_t len);
 int bootstrap_delete_node(const struct provider *pv, const struct profile_node *via,

@@ -90,6 +90,11 @@ static const char *provider_rule(const char *v)
 		   : NULL;
 }
 
+static const char *election_rule(const char *v)
+{
+	return strcmp(v, "lease") && strcmp(v, "etcd") ? "is not one of \"lease\", \"etcd\"" : NULL;
+}
+
 /* An IPv4 subnet and the addresses derived from it (host byte order). */
 struct subnet {
 	uint32_t net, gateway, vip;
@@ -417,6 +422,22 @@ static int parse_rule(const struct pctx *c, const char *key, const char *value, 
 	return broken ? bad_str(c, key, value, broken) : 0;
 }
 
+/* Optional (profiles written before it have none): "lease" when absent; etcd only with vipd. */
+static int parse_election(const struct pctx *c, const json_t *top, struct profile *p)
+{
+	int err = 0;
+	snprintf(p->vip_election, sizeof(p->vip_election), "lease");
+	if (json_object_get(top, "vip_election") &&
+	    ((err = get_str(c, top, "vip_election", p->vip_election, sizeof(p->vip_election))) ||
+	     (err =
+		  parse_rule(c, "vip_election", p->vip_election, election_rule(p->vip_election)))))
+		return err;
+	if (!strcmp(p->vip_election, "etcd") && strcmp(p->vip_provider, "vipd"))
+		return bad_str(c, "vip_election", p->vip_election,
+			       "is only for vip_provider \"vipd\"");
+	return 0;
+}
+
 static int parse_identity(const struct pctx *c, const json_t *top, struct profile *p)
 {
 	char rule[RULE_MAX];
@@ -468,6 +489,7 @@ static int parse_cluster(const struct pctx *c, const json_t *top, struct profile
 	    (err = get_str(c, top, "vip_provider", p->vip_provider, sizeof(p->vip_provider))) ||
 	    (err =
 		 parse_rule(c, "vip_provider", p->vip_provider, provider_rule(p->vip_provider))) ||
+	    (err = parse_election(c, top, p)) ||
 	    (err = get_int(c, top, "last_id", 0, PROFILE_MAX_ID, &v)))
 		return err;
 	p->last_id = (unsigned)v;
@@ -529,9 +551,9 @@ static void one_line(char *why, size_t why_len)
 }
 
 static const char *const top_keys[] = {
-    "name",	      "driver",	     "runtime",	     "subnet", "gateway",   "vip",
-    "apiserver_port", "k8s_version", "vip_provider", "bridge", "lb_enable", "ha",
-    "last_id",	      "created",     "nodes",	     "holder", NULL};
+    "name",	   "driver",	   "runtime",	   "subnet", "gateway",	  "vip", "apiserver_port",
+    "k8s_version", "vip_provider", "vip_election", "bridge", "lb_enable", "ha",	 "last_id",
+    "created",	   "nodes",	   "holder",	   NULL};
 
 int profile_parse(const char *text, size_t len, struct profile *p, char *why, size_t why_len)
 {
@@ -590,14 +612,14 @@ static json_t *profile_json(const struct profile *p)
 		return NULL;
 	/* The order of struct profile; jansson keeps insertion order. */
 	return json_pack(
-	    "{s:s%, s:s%, s:s%, s:s%, s:s%, s:s%, s:I, s:s%, s:s%, s:s%, s:b, s:b, s:I, "
-	    "s:I, s:o}",
+	    "{s:s%, s:s%, s:s%, s:s%, s:s%, s:s%, s:I, s:s%, s:s%, s:s%, s:s%, s:b, s:b, "
+	    "s:I, s:I, s:o}",
 	    "name", STRN(p->name), "driver", STRN(p->driver), "runtime", STRN(p->runtime), "subnet",
 	    STRN(p->subnet), "gateway", STRN(p->gateway), "vip", STRN(p->vip), "apiserver_port",
 	    (json_int_t)p->apiserver_port, "k8s_version", STRN(p->k8s_version), "vip_provider",
-	    STRN(p->vip_provider), "bridge", STRN(p->bridge), "lb_enable", (int)p->lb_enable, "ha",
-	    (int)p->ha, "last_id", (json_int_t)p->last_id, "created", (json_int_t)p->created,
-	    "nodes", nodes);
+	    STRN(p->vip_provider), "vip_election", STRN(p->vip_election), "bridge", STRN(p->bridge),
+	    "lb_enable", (int)p->lb_enable, "ha", (int)p->ha, "last_id", (json_int_t)p->last_id,
+	    "created", (json_int_t)p->created, "nodes", nodes);
 }
 
 static int add_holder(json_t *j, const struct profile_holder *h)
@@ -992,6 +1014,7 @@ int profile_init(struct profile *p, const char *name, const char *subnet, unsign
 	p->apiserver_port = port;
 	snprintf(p->k8s_version, sizeof(p->k8s_version), "%s", k8s_version);
 	snprintf(p->vip_provider, sizeof(p->vip_provider), "%s", vip_provider);
+	snprintf(p->vip_election, sizeof(p->vip_election), "lease");
 	snprintf(p->bridge, sizeof(p->bridge), "vp-%08x", fnv1a(name));
 	p->created = (int64_t)time(NULL);
 	return 0;

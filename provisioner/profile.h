@@ -54,6 +54,7 @@ struct profile {
 	unsigned apiserver_port; /* 8443 */
 	char k8s_version[32];	 /* "v1.34.4" */
 	char vip_provider[16];	 /* "vipd" | "kube-vip" | "none" (the tests start one) */
+	char vip_election[16];	 /* "lease" | "etcd" (vipd only); absent in JSON: "lease" */
 	char bridge[16];	 /* the profile's bridge in the caller's network namespace */
 	bool lb_enable;		 /* IPVS control-plane load balancing (the kernel has ip_vs) */
 	bool ha;	  /* made with --ha: fewer than 3 healthy control planes is Degraded */
@@ -106,8 +107,8 @@ int profile_lock(const char *home, const char *name, void (*waiting)(void *ctx),
 void profile_unlock(int fd);
 
 /* Fills a new profile's fixed fields: name, driver, runtime, subnet (gateway, vip derived),
- * port, version, provider, bridge ("vp-" + a hash of the name, ≤ 15 chars). Returns 0 or -EINVAL
- * with why. */
+ * port, version, provider, election "lease" (set vip_election after for etcd), bridge ("vp-" + a
+ * hash of the name, ≤ 15 chars). Returns 0 or -EINVAL with why. */
 int profile_init(struct profile *p, const char *name, const char *subnet, unsigned port,
 		 const char *k8s_version, const char *vip_provider, char *why, size_t why_len);
 

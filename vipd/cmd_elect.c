@@ -448,12 +448,13 @@ static void log_summary(struct elect_ctx *c, double secs)
 	log_info(&c->lg, "election finished",
 		 "lease=%s/%s identity=%s seconds=%.3f requests=%llu requests_per_second=%.3f "
 		 "failures=%llu reads=%llu writes=%llu conflicts=%llu watch_events=%llu "
-		 "acquisitions=%llu step_downs=%llu",
+		 "acquisitions=%llu step_downs=%llu vacancy_waits=%llu",
 		 c->cfg.ns, c->cfg.name, c->cfg.identity, secs, (unsigned long long)ks.requests,
 		 secs > 0 ? (double)ks.requests / secs : 0.0, (unsigned long long)ks.failures,
 		 (unsigned long long)es.reads, (unsigned long long)es.writes,
 		 (unsigned long long)es.conflicts, (unsigned long long)es.watch_events,
-		 (unsigned long long)es.acquisitions, (unsigned long long)es.step_downs);
+		 (unsigned long long)es.acquisitions, (unsigned long long)es.step_downs,
+		 (unsigned long long)es.vacancy_waits);
 }
 
 static void close_all(struct elect_ctx *c)

@@ -1,6 +1,7 @@
 /*
- * cmd_manifest.c — `vipd manifest pod`: kube-vip's `manifest pod` flags in, the static pod for
- * /etc/kubernetes/manifests out on stdout. Flag parsing only; the manifest is manifest.c's.
+ * cmd_manifest.c — `vipd manifest pod`: kube-vip's `manifest pod` flags, plus vipd's etcd backend
+ * flags, in; the static pod for /etc/kubernetes/manifests out on stdout. Flag parsing only; the
+ * manifest is manifest.c's.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,6 +34,11 @@ static const char manifest_usage[] =
     "  --leaseRetry S             retry period in seconds (2)\n"
     "  --prometheusHTTPServer A   metrics address, \"\" disables (:2112)\n"
     "  -n, --namespace NS         namespace of the Lease (kube-system)\n"
+    "  --etcdEndpoints URLS       elect through etcd instead of a Lease: comma-separated\n"
+    "                             http(s):// URLs (vipd_etcd_endpoints)\n"
+    "  --etcdCACert PATH          etcd CA on the node (needed with an https endpoint)\n"
+    "  --etcdCert PATH            etcd client certificate, in the CA's directory\n"
+    "  --etcdKey PATH             its key, in the CA's directory (that directory is mounted)\n"
     "Boolean flags also take =true or =false, as kube-vip's do.\n";
 
 enum {
@@ -54,6 +60,10 @@ enum {
 	OPT_RENEW_DEADLINE,
 	OPT_RETRY,
 	OPT_PROMETHEUS,
+	OPT_ETCD_ENDPOINTS,
+	OPT_ETCD_CA,
+	OPT_ETCD_CERT,
+	OPT_ETCD_KEY,
 };
 
 static const struct option manifest_options[] = {
@@ -76,6 +86,10 @@ static const struct option manifest_options[] = {
     {"leaseRetry", required_argument, NULL, OPT_RETRY},
     {"prometheusHTTPServer", required_argument, NULL, OPT_PROMETHEUS},
     {"namespace", required_argument, NULL, 'n'},
+    {"etcdEndpoints", required_argument, NULL, OPT_ETCD_ENDPOINTS},
+    {"etcdCACert", required_argument, NULL, OPT_ETCD_CA},
+    {"etcdCert", required_argument, NULL, OPT_ETCD_CERT},
+    {"etcdKey", required_argument, NULL, OPT_ETCD_KEY},
     {"help", no_argument, NULL, 'h'},
     {0},
 };
@@ -143,6 +157,14 @@ static int apply_value(struct manifest_opts *o, int c, const char *arg)
 		return o->prometheus_server = arg, 0;
 	case 'n':
 		return o->namespace_ = arg, 0;
+	case OPT_ETCD_ENDPOINTS:
+		return o->etcd_endpoints = arg, 0;
+	case OPT_ETCD_CA:
+		return o->etcd_ca = arg, 0;
+	case OPT_ETCD_CERT:
+		return o->etcd_cert = arg, 0;
+	case OPT_ETCD_KEY:
+		return o->etcd_key = arg, 0;
 	}
 	return -EINVAL;
 }

@@ -19,6 +19,9 @@
 #define MOUNT_ADMIN	  "/etc/kubernetes/admin.conf"
 #define MOUNT_SUPER_ADMIN "/etc/kubernetes/super-admin.conf"
 #define IFNAME_MAX	  15 /* IFNAMSIZ - 1 */
+/* The etcd certificates' volume: kubeadm's name for the same directory in etcd.yaml. */
+#define ETCD_VOLUME  "etcd-certs"
+#define ENDPOINT_MAX sizeof(((struct mgr_config *)0)->etcd_endpoints[0])
 
 void manifest_opts_defaults(struct manifest_opts *o)
 {
@@ -69,6 +72,10 @@ static int check_texts(const struct manifest_opts *o, char *why, size_t why_len)
 	    {"--leaseName", o->lease_name},
 	    {"--prometheusHTTPServer", o->prometheus_server},
 	    {"--namespace", o->namespace_},
+	    {"--etcdEndpoints", o->etcd_endpoints},
+	    {"--etcdCACert", o->etcd_ca},
+	    {"--etcdCert", o->etcd_cert},
+	    {"--etcdKey", o->etcd_key},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		int rc = check_text(t[i].opt, t[i].value, why, why_len);
@@ -195,6 +202,85 @@ static int check_paths(const struct manifest_opts *o, char *why, size_t why_len)
 	return rc;
 }
 
+/* The length of the directory part of an absolute path ("/a/b" → 2, "/b" → 0). */
+static size_t dir_len(const char *path)
+{
+	return (size_t)(strrchr(path, '/') - path);
+}
+
+/* One --etcdEndpoints entry as `vipd manager` reads it: http:// or https:// and a host. */
+static bool endpoint_ok(const char *s, size_t n, bool *tls)
+{
+	size_t scheme = !strncmp(s, "http://", 7) ? 7 : !strncmp(s, "https://", 8) ? 8 : 0;
+	*tls |= scheme == 8;
+	return scheme && n > scheme && n < ENDPOINT_MAX && !memchr(s, ' ', n);
+}
+
+static int check_endpoints(const char *v, bool *tls, char *why, size_t why_len)
+{
+	size_t count = 0;
+	for (const char *s = v;; s++) {
+		size_t n = strcspn(s, ",");
+		if (++count > MGR_MAX_ENDPOINTS || !endpoint_ok(s, n, tls))
+			return why_set(why, why_len, EINVAL,
+				       "--etcdEndpoints \"%s\": expected 1 to %d comma-separated "
+				       "http:// or https:// URLs",
+				       v, MGR_MAX_ENDPOINTS);
+		s += n;
+		if (!*s)
+			return 0;
+	}
+}
+
+/* All three files or none, absolute, in one directory other than / (the one mounted). */
+static int check_etcd_files(const struct manifest_opts *o, char *why, size_t why_len)
+{
+	const struct {
+		const char *opt, *value;
+	} f[] = {
+	    {"--etcdCACert", o->etcd_ca}, {"--etcdCert", o->etcd_cert}, {"--etcdKey", o->etcd_key}};
+	for (size_t i = 0; i < 3; i++) {
+		if (!f[i].value)
+			return why_set(why, why_len, EINVAL,
+				       "%s is missing: etcd TLS needs all of --etcdCACert, "
+				       "--etcdCert and --etcdKey, or none",
+				       f[i].opt);
+		int rc = check_path(f[i].opt, f[i].value, why, why_len);
+		if (rc < 0)
+			return rc;
+		size_t n = dir_len(f[i].value);
+		if (n == 0)
+			return why_set(why, why_len, EINVAL,
+				       "%s \"%s\": must be in a directory below / (the directory "
+				       "is mounted into the pod)",
+				       f[i].opt, f[i].value);
+		if (n != dir_len(o->etcd_ca) || strncmp(f[i].value, o->etcd_ca, n))
+			return why_set(why, why_len, EINVAL,
+				       "%s \"%s\": must be in the directory of --etcdCACert "
+				       "(%.*s), the one mounted into the pod",
+				       f[i].opt, f[i].value, (int)dir_len(o->etcd_ca), o->etcd_ca);
+	}
+	return 0;
+}
+
+static int check_etcd(const struct manifest_opts *o, char *why, size_t why_len)
+{
+	const char *file = o->etcd_ca ? "--etcdCACert" : o->etcd_cert ? "--etcdCert" : "--etcdKey";
+	const char *path = o->etcd_ca ? o->etcd_ca : o->etcd_cert ? o->etcd_cert : o->etcd_key;
+	bool tls = false;
+	if (!o->etcd_endpoints)
+		return path ? why_set(why, why_len, EINVAL, "%s \"%s\": needs --etcdEndpoints",
+				      file, path)
+			    : 0;
+	int rc = check_endpoints(o->etcd_endpoints, &tls, why, why_len);
+	if (rc == 0 && tls && !path)
+		return why_set(why, why_len, EINVAL,
+			       "--etcdEndpoints \"%s\": an https endpoint needs --etcdCACert, "
+			       "--etcdCert and --etcdKey",
+			       o->etcd_endpoints);
+	return rc == 0 && path ? check_etcd_files(o, why, why_len) : rc;
+}
+
 /* Every check, in the order a user fixes things; the first refusal wins. */
 static int validate(const struct manifest_opts *o, struct inet_prefix *vip, char *why,
 		    size_t why_len)
@@ -216,19 +302,27 @@ static int validate(const struct manifest_opts *o, struct inet_prefix *vip, char
 		rc = check_names(o, why, why_len);
 	if (rc == 0)
 		rc = check_image(o->image, why, why_len);
+	if (rc == 0)
+		rc = check_etcd(o, why, why_len);
 	return rc;
 }
 
-/* A double-quoted YAML scalar; check_text() has ruled out everything but \" and \\. */
-static void put_quoted(FILE *out, const char *s)
+/* A double-quoted YAML scalar of s's first n bytes; check_text() has ruled out everything but
+ * \" and \\. */
+static void put_quoted_n(FILE *out, const char *s, size_t n)
 {
 	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
+	for (size_t i = 0; i < n && s[i]; i++) {
+		if (s[i] == '"' || s[i] == '\\')
 			fputc('\\', out);
-		fputc(*s, out);
+		fputc(s[i], out);
 	}
 	fputc('"', out);
+}
+
+static void put_quoted(FILE *out, const char *s)
+{
+	put_quoted_n(out, s, strlen(s));
 }
 
 static void env_str(FILE *out, const char *name, const char *value)
@@ -268,6 +362,19 @@ static void write_env_election(const struct manifest_opts *o, FILE *out)
 	}
 }
 
+/* vipd's etcd backend: `vipd manager` elects through etcd when endpoints are set. */
+static void write_env_etcd(const struct manifest_opts *o, FILE *out)
+{
+	if (!o->etcd_endpoints)
+		return;
+	env_str(out, "vipd_etcd_endpoints", o->etcd_endpoints);
+	if (!o->etcd_ca)
+		return;
+	env_str(out, "vipd_etcd_cacert", o->etcd_ca);
+	env_str(out, "vipd_etcd_cert", o->etcd_cert);
+	env_str(out, "vipd_etcd_key", o->etcd_key);
+}
+
 /* kube-vip's order (vip_arp, port, vip_nodename, vip_interface, vip_subnet, dns_mode, cp_*,
  * vip_leader*, lb_*, address, prometheus_server), then what vipd adds. */
 static void write_env(const struct manifest_opts *o, const struct inet_prefix *vip, FILE *out)
@@ -293,6 +400,7 @@ static void write_env(const struct manifest_opts *o, const struct inet_prefix *v
 		env_str(out, "vipd_super_admin_kubeconfig", MOUNT_SUPER_ADMIN);
 	if (o->kubernetes_addr)
 		env_str(out, "kubernetes_addr", o->kubernetes_addr);
+	write_env_etcd(o, out);
 }
 
 static void write_container(const struct manifest_opts *o, const struct inet_prefix *vip, FILE *out)
@@ -324,6 +432,13 @@ static void write_container(const struct manifest_opts *o, const struct inet_pre
 		fputs("    - mountPath: " MOUNT_SUPER_ADMIN "\n"
 		      "      name: super-admin-kubeconfig\n",
 		      out);
+	if (!o->etcd_endpoints || !o->etcd_ca)
+		return;
+	fputs("    - mountPath: ", out);
+	put_quoted_n(out, o->etcd_ca, dir_len(o->etcd_ca));
+	fputs("\n      name: " ETCD_VOLUME "\n"
+	      "      readOnly: true\n",
+	      out);
 }
 
 /* super-admin.conf exists only on the `kubeadm init` node: FileOrCreate lets the same manifest
@@ -344,6 +459,20 @@ static void write_volumes(const struct manifest_opts *o, FILE *out)
 	put_quoted(out, o->super_admin_path);
 	fputs("\n      type: FileOrCreate\n"
 	      "    name: super-admin-kubeconfig\n",
+	      out);
+}
+
+/* The etcd certificates' directory, which kubeadm makes before any static pod starts. */
+static void write_etcd_volume(const struct manifest_opts *o, FILE *out)
+{
+	if (!o->etcd_endpoints || !o->etcd_ca)
+		return;
+	fputs("  - hostPath:\n"
+	      "      path: ",
+	      out);
+	put_quoted_n(out, o->etcd_ca, dir_len(o->etcd_ca));
+	fputs("\n      type: Directory\n"
+	      "    name: " ETCD_VOLUME "\n",
 	      out);
 }
 
@@ -368,6 +497,7 @@ int manifest_pod_write(const struct manifest_opts *o, FILE *out, char *why, size
 	      "  hostNetwork: true\n",
 	      out);
 	write_volumes(o, out);
+	write_etcd_volume(o, out);
 	if (fflush(out) != 0 || ferror(out))
 		return why_set(why, why_len, EINVAL, "writing the manifest: %s", strerror(errno)),
 		       -EIO;

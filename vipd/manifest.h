@@ -41,6 +41,12 @@ struct manifest_opts {
 	uint32_t retry_period_s;       /* --leaseRetry (2) */
 	const char *prometheus_server; /* --prometheusHTTPServer (:2112) */
 	const char *namespace_;	       /* --namespace (kube-system) */
+	/* The etcd election backend (vipd_etcd_*): set when etcd_endpoints is. The certificates'
+	 * directory on the node (all three in one) is mounted read-only at the same path. */
+	const char *etcd_endpoints; /* --etcdEndpoints: comma-separated http(s):// URLs */
+	const char *etcd_ca;	    /* --etcdCACert */
+	const char *etcd_cert;	    /* --etcdCert */
+	const char *etcd_key;	    /* --etcdKey */
 };
 
 void manifest_opts_defaults(struct manifest_opts *o);

@@ -22,6 +22,7 @@ struct start_opts {
 	const char *profile;
 	const char *subnet;
 	const char *provider;
+	const char *election; /* "lease" | "etcd" (vipd's backends) */
 	unsigned port;
 	unsigned nodes; /* 0: default */
 	bool ha;
@@ -32,9 +33,11 @@ static const char start_usage[] =
     "usage: provisioner start [--ha] [-p PROFILE] [--nodes N] [--subnet CIDR]\n"
     "                         [--apiserver-port PORT] [--vip-provider vipd|kube-vip] "
     "[--wait=true|false]\n"
+    "                         [--vip-election lease|etcd]\n"
     "Starts a cluster of real kubeadm nodes made of Linux namespaces; --ha makes 3 control\n"
-    "planes behind a VIP (.254 of the subnet) held by the VIP daemon. On an existing stopped\n"
-    "profile it starts every node at once.\n";
+    "planes behind a VIP (.254 of the subnet) held by the VIP daemon. --vip-election etcd:\n"
+    "vipd elects through each node's own etcd member instead of a Lease. On an existing\n"
+    "stopped profile it starts every node at once.\n";
 
 static int parse_uint(const char *flag, const char *arg, unsigned min, unsigned max, unsigned *out)
 {
@@ -48,6 +51,28 @@ static int parse_uint(const char *flag, const char *arg, unsigned min, unsigned 
 	return 0;
 }
 
+/* The flags' values together. */
+static int check_start(const struct start_opts *o)
+{
+	if (strcmp(o->provider, "vipd") && strcmp(o->provider, "kube-vip"))
+		return cli_fail(EXIT_USAGE, "--vip-provider \"%s\": want vipd or kube-vip",
+				o->provider);
+	if (strcmp(o->election, "lease") && strcmp(o->election, "etcd"))
+		return cli_fail(EXIT_USAGE, "--vip-election \"%s\": want lease or etcd",
+				o->election);
+	if (!strcmp(o->election, "etcd") && strcmp(o->provider, "vipd"))
+		return cli_fail(EXIT_USAGE,
+				"--vip-election \"%s\": only with --vip-provider vipd (%s elects "
+				"through a Lease)",
+				o->election, o->provider);
+	if (o->ha && o->nodes && o->nodes < 3)
+		return cli_fail(EXIT_USAGE,
+				"--nodes %u: HA (multi-control plane) clusters require 3 or more "
+				"control-plane nodes",
+				o->nodes);
+	return 0;
+}
+
 static int parse_start(int argc, char **argv, struct start_opts *o)
 {
 	static const struct option opts[] = {{"profile", required_argument, NULL, 'p'},
@@ -56,12 +81,14 @@ static int parse_start(int argc, char **argv, struct start_opts *o)
 					     {"subnet", required_argument, NULL, 's'},
 					     {"apiserver-port", required_argument, NULL, 'P'},
 					     {"vip-provider", required_argument, NULL, 'V'},
+					     {"vip-election", required_argument, NULL, 'E'},
 					     {"wait", optional_argument, NULL, 'w'},
 					     {"help", no_argument, NULL, 'h'},
 					     {0}};
 	*o = (struct start_opts){.profile = cli_profile_default(),
 				 .subnet = NULL,
 				 .provider = "vipd",
+				 .election = "lease",
 				 .port = 8443,
 				 .wait = true};
 	int ch, rc = 0;
@@ -86,6 +113,9 @@ static int parse_start(int argc, char **argv, struct start_opts *o)
 		case 'V':
 			o->provider = optarg;
 			break;
+		case 'E':
+			o->election = optarg;
+			break;
 		case 'w':
 			if (optarg && strcmp(optarg, "true") && strcmp(optarg, "all") &&
 			    strcmp(optarg, "false") && strcmp(optarg, "none"))
@@ -104,15 +134,7 @@ static int parse_start(int argc, char **argv, struct start_opts *o)
 		return rc;
 	if (optind < argc)
 		return cli_fail(EXIT_USAGE, "start: unexpected argument \"%s\"", argv[optind]);
-	if (strcmp(o->provider, "vipd") && strcmp(o->provider, "kube-vip"))
-		return cli_fail(EXIT_USAGE, "--vip-provider \"%s\": want vipd or kube-vip",
-				o->provider);
-	if (o->ha && o->nodes && o->nodes < 3)
-		return cli_fail(EXIT_USAGE,
-				"--nodes %u: HA (multi-control plane) clusters require 3 or more "
-				"control-plane nodes",
-				o->nodes);
-	return 0;
+	return check_start(o);
 }
 
 /* IPVS needs ip_vs in the kernel; the provisioner never loads modules. */
@@ -176,6 +198,7 @@ static int new_profile(struct cli *c, const struct start_opts *o)
 	if (profile_init(&c->p, o->profile, subnet, o->port, c->k8s_version, o->provider, why,
 			 sizeof(why)))
 		return cli_fail(EXIT_USAGE, "%s", why);
+	snprintf(c->p.vip_election, sizeof(c->p.vip_election), "%s", o->election);
 	c->p.lb_enable = ipvs_available();
 	c->p.ha = o->ha;
 	unsigned total = o->nodes ? o->nodes : o->ha ? 3 : 1;

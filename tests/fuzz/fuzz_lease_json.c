@@ -1,7 +1,8 @@
 /*
  * fuzz_lease_json.c — libFuzzer harness for Lease JSON decoding (whatever a third party wrote
  * into the Lease) and MicroTime parsing; a decoded record must survive encode → decode
- * unchanged.
+ * unchanged. The same bytes go to the etcd gateway reply decoders (grant, keep-alive, txn,
+ * range, lease time-to-live).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -55,6 +56,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		etcd_keepalive_parse(j, &a, why, sizeof(why));
 		etcd_txn_parse(j, &won, &a, &kv, why, sizeof(why));
 		etcd_range_parse(j, &a, &kv, why, sizeof(why));
+		/* LeaseTimeToLive: a lease gone is -1, never less; the granted TTL never negative.
+		 */
+		if (etcd_timetolive_parse(j, 7587883291231231LL, &a, &b, why, sizeof(why)) == 0 &&
+		    (a < -1 || b < 0))
+			abort();
 		json_decref(j);
 	}
 	return 0;

@@ -3,7 +3,8 @@
 # own node's member through the v3 JSON gateway with client certificates): one leader at every
 # instant; kill -9 → new leader within leaseDuration + retryPeriod; graceful stop (lease
 # revoked) → new leader within 100 ms; SIGSTOP past the TTL → the stopped leader steps down on
-# SIGCONT and never acts after the takeover; quorum lost (two members killed) → the leader steps
+# SIGCONT and never acts after the takeover; `etcdctl del` of the key while its holder lives →
+# the holder stops at once and no follower takes the key before leaseDuration; quorum lost (two members killed) → the leader steps
 # down within renewDeadline (keep-alives count only when a quorum read confirms them), and
 # nobody leads.
 . "$(dirname "$0")/../controlplane/lib.sh"
@@ -59,6 +60,31 @@ step "SIGSTOP $leader → $new took over; $leader stepped down $(echo "$(last_fi
 leader=$new
 check_exclusive >/dev/null || fail "two electors acted as leader at once"
 
+# --- the key deleted by hand while its holder lives ------------------------------------------
+# The holder may act until its own watch tells it, so followers wait its leaseDuration from when
+# they saw the deletion; the holder itself (it knows it stopped) may take the key again at once.
+sleep 2
+t0=$(now)
+etcdctl_on "${N[0]}" del "$key" >/dev/null || fail "etcdctl del $key failed"
+retry 2 seen "$leader" 'msg="stopped leading".*deleted' || fail "$leader kept leading after its key was deleted"
+t_del_stop=$(echo "$(last_field "$leader" "stopped leading" at) - $t0" | bc)
+sleep $((LEASE_S + 1))
+waits=0
+for id in "${ids[@]}"; do
+	[ "$id" = "$leader" ] && continue
+	seen "$id" 'waiting its leaseDuration' && waits=$((waits + 1))
+	s=$(last_field "$id" "started leading" at)
+	[ -n "$s" ] && [ "$(echo "$s >= $t0 && $s < $t0 + $LEASE_S - 0.3" | bc)" = 1 ] &&
+		fail "$id took the deleted key $(echo "$s - $t0" | bc)s after the deletion, before leaseDuration"
+done
+[ "$waits" -ge 1 ] || fail "no follower waited out the key deleted by hand"
+new=$(wait_leader 3) || fail "nobody leads after the key was deleted by hand"
+t_del=$(echo "$(last_field "$new" "started leading" at) - $t0" | bc)
+step "etcdctl del → $leader stopped after ${t_del_stop}s; $waits follower(s) waited; $new leads after ${t_del}s"
+[ "$new" = "$leader" ] || [ "$(echo "$t_del >= $LEASE_S - 0.3" | bc)" = 1 ] ||
+	fail "$new took the deleted key after ${t_del}s, before leaseDuration"
+leader=$new
+
 # --- quorum lost ------------------------------------------------------------------------------
 sleep 2
 lnode=${ENODE[$leader]}
@@ -78,5 +104,5 @@ sleep $((LEASE_S + 2))
 n=$(check_exclusive) || fail "two electors acted as leader at once"
 step "no overlap among $n leadership intervals; nobody leads without quorum"
 finish_electors
-printf 'RESULT: etcd election: kill -9 → %.3f s, graceful → %.3f s, quorum loss → step-down %.3f s\n' \
-	"$t_kill" "$t_graceful" "$t_quorum"
+printf 'RESULT: etcd election: kill -9 → %.3f s, graceful → %.3f s, etcdctl del → leader again after %.3f s, quorum loss → step-down %.3f s\n' \
+	"$t_kill" "$t_graceful" "$t_del" "$t_quorum"

@@ -123,3 +123,98 @@ Test(etcd_gw, watch_lines)
 		cr_assert_eq(etcd_watch_parse(bad[i], strlen(bad[i]), "k", &m, why, sizeof(why)),
 			     -EBADMSG, "%s", bad[i]);
 }
+
+Test(etcd_gw, release_marks_the_key_only_while_bound_to_our_lease)
+{
+	json_t *b = etcd_release_body("kube-system-plndr-cp-lock", 42);
+	char *s = json_dumps(b, JSON_SORT_KEYS | JSON_COMPACT);
+	cr_assert_str_eq(s, "{\"compare\":[{\"key\":\"" KEY_B64 "\",\"lease\":\"42\","
+			    "\"result\":\"EQUAL\",\"target\":\"LEASE\"}],"
+			    "\"success\":[{\"request_put\":{\"key\":\"" KEY_B64
+			    "\",\"lease\":\"42\",\"value\":\"\"}}]}");
+	free(s);
+	json_decref(b);
+	b = etcd_watch_body("kube-system-plndr-cp-lock", 9);
+	cr_assert(json_is_true(json_object_get(json_object_get(b, "create_request"), "prev_kv")),
+		  "DELETE events must say what the key was");
+	json_decref(b);
+}
+
+Test(etcd_gw, timetolive)
+{
+	char why[128];
+	int64_t ttl, granted;
+	json_t *j = parse("{\"header\":{\"revision\":\"5\"},\"ID\":\"42\",\"TTL\":\"4\","
+			  "\"grantedTTL\":\"5\"}");
+	cr_assert_eq(etcd_timetolive_parse(j, 42, &ttl, &granted, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(ttl, 4);
+	cr_assert_eq(granted, 5);
+	cr_assert_eq(etcd_timetolive_parse(j, 43, &ttl, &granted, why, sizeof(why)), -EBADMSG,
+		     "another lease's answer");
+	json_decref(j);
+	/* No such lease: TTL -1, grantedTTL omitted. */
+	j = parse("{\"header\":{\"revision\":\"5\"},\"ID\":\"42\",\"TTL\":\"-1\"}");
+	cr_assert_eq(etcd_timetolive_parse(j, 42, &ttl, &granted, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(ttl, -1);
+	cr_assert_eq(granted, 0);
+	json_decref(j);
+	/* Under a second left: TTL omitted (zero) — the lease lives. */
+	j = parse("{\"header\":{},\"ID\":\"42\",\"grantedTTL\":\"5\"}");
+	cr_assert_eq(etcd_timetolive_parse(j, 42, &ttl, &granted, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(ttl, 0);
+	json_decref(j);
+	const char *bad[] = {"[]",
+			     "{\"ID\":\"42\",\"TTL\":\"-2\"}",
+			     "{\"ID\":\"42\",\"TTL\":\"x\"}",
+			     "{\"ID\":\"42\",\"TTL\":true}",
+			     "{\"ID\":\"42\",\"TTL\":\"4\",\"grantedTTL\":\"-5\"}",
+			     "{\"ID\":{},\"TTL\":\"4\"}",
+			     "{\"error\":\"etcdserver: no leader\",\"code\":14}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		j = parse(bad[i]);
+		cr_assert_eq(etcd_timetolive_parse(j, 42, &ttl, &granted, why, sizeof(why)),
+			     -EBADMSG, "%s", bad[i]);
+		cr_assert(why[0]);
+		json_decref(j);
+	}
+}
+
+Test(etcd_gw, watch_delete_with_prev_kv_and_the_release_marker)
+{
+	char why[128];
+	struct etcd_watch_msg m;
+	/* The holder's release: the marker (an empty value: no "value" field), then the DELETE of
+	 * its revoke, in one message. */
+	const char *rel =
+	    "{\"result\":{\"header\":{\"revision\":\"11\"},\"events\":["
+	    "{\"kv\":{\"key\":\"" KEY_B64 "\",\"create_revision\":\"8\",\"mod_revision\":\"10\","
+	    "\"lease\":\"42\"},\"prev_kv\":{\"key\":\"" KEY_B64 "\",\"create_revision\":\"8\","
+	    "\"mod_revision\":\"8\",\"value\":\"" CP1_B64 "\",\"lease\":\"42\"}},"
+	    "{\"type\":\"DELETE\",\"kv\":{\"key\":\"" KEY_B64 "\",\"mod_revision\":\"11\"},"
+	    "\"prev_kv\":{\"key\":\"" KEY_B64
+	    "\",\"create_revision\":\"8\",\"mod_revision\":\"10\","
+	    "\"lease\":\"42\"}}]}}";
+	cr_assert_eq(
+	    etcd_watch_parse(rel, strlen(rel), "kube-system-plndr-cp-lock", &m, why, sizeof(why)),
+	    0, "%s", why);
+	cr_assert_eq(m.last, ETCD_EV_DELETE);
+	cr_assert(m.prev.present);
+	cr_assert(etcd_kv_released(&m.prev), "the key was released before it went");
+	cr_assert_eq(m.prev.lease, 42);
+	/* A DELETE by hand: prev_kv names the holder and its lease. */
+	const char *del =
+	    "{\"result\":{\"header\":{\"revision\":\"12\"},\"events\":[{\"type\":\"DELETE\","
+	    "\"kv\":{\"key\":\"" KEY_B64
+	    "\",\"mod_revision\":\"12\"},\"prev_kv\":{\"key\":\"" KEY_B64
+	    "\",\"mod_revision\":\"8\",\"value\":\"" CP1_B64 "\",\"lease\":\"42\"}}]}}";
+	cr_assert_eq(
+	    etcd_watch_parse(del, strlen(del), "kube-system-plndr-cp-lock", &m, why, sizeof(why)),
+	    0, "%s", why);
+	cr_assert_str_eq(m.prev.value, "cp-1");
+	cr_assert_not(etcd_kv_released(&m.prev));
+	const char *bad = "{\"result\":{\"events\":[{\"type\":\"DELETE\",\"kv\":{\"key\":\"" KEY_B64
+			  "\"},\"prev_kv\":{\"lease\":\"x\"}}]}}";
+	cr_assert_eq(
+	    etcd_watch_parse(bad, strlen(bad), "kube-system-plndr-cp-lock", &m, why, sizeof(why)),
+	    -EBADMSG);
+}

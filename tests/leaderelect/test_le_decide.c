@@ -128,10 +128,24 @@ Test(le_decide, table)
 	    (struct row){"leader: deadline passed, step down", st, S(23), LE_ACT_RENEW, true, 0};
 
 	st = present(&a5, S(20));
+	rows[n++] = (struct row){"names us, written by another process: wait like any holder",
+				 st,
+				 S(20),
+				 LE_ACT_WAIT,
+				 false,
+				 S(25)};
+	rows[n++] = (struct row){"names us, written by another process: acquire on expiry",
+				 st,
+				 S(25),
+				 LE_ACT_ACQUIRE,
+				 false,
+				 0};
+	le_write_started(&cfg, &st, &a5);
 	rows[n++] = (struct row){
-	    "record names us, not leading: renew now", st, S(20), LE_ACT_RENEW, false, 0};
+	    "our own record, not leading: renew now", st, S(20), LE_ACT_RENEW, false, 0};
 
 	st = present(&a5, S(20));
+	le_write_started(&cfg, &st, &a5);
 	st.leading = true;
 	st.renewed_at = S(20);
 	st.shutting_down = true;
@@ -182,6 +196,7 @@ Test(le_decide, records_are_written_as_client_go_writes_them)
 
 	struct lease_record a = held_by("a", 5, 7);
 	st = present(&a, S(0));
+	le_write_started(&cfg, &st, &a);
 	le_decide(&cfg, &st, S(0), WALL, &d);
 	cr_assert_eq(d.act, LE_ACT_RENEW);
 	cr_assert_eq(d.write.transitions, 7, "renewal keeps leaseTransitions");
@@ -221,18 +236,18 @@ Test(le_decide, a_watch_event_never_shortens_the_wait)
 	le_state_init(&st);
 	st.watching = true;
 	struct lease_record b = held_by("b", 5, 0);
-	unsigned ev = le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, "10", S(0));
+	unsigned ev = le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, NULL, "10", S(0));
 	cr_assert(ev & LE_EV_NEW_LEADER);
 	/* The same record again (a relist, a bookmark-driven re-read): the clock keeps running. */
-	ev = le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, "10", S(3));
+	ev = le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, NULL, "10", S(3));
 	cr_assert_eq(ev, 0);
 	cr_assert_eq(st.observed_at, S(0));
 	/* A metadata-only change (new resourceVersion, same spec) does not reset it either. */
-	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, "11", S(3.5));
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, NULL, "11", S(3.5));
 	cr_assert_eq(st.observed_at, S(0));
 	/* A renewal restarts it. */
 	b.renew_us += 1000000;
-	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, "12", S(4));
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, NULL, "12", S(4));
 	cr_assert_eq(st.observed_at, S(4));
 	struct le_decision d;
 	le_decide(&cfg, &st, S(8.9), WALL, &d);
@@ -249,7 +264,7 @@ Test(le_decide, older_events_are_ignored)
 	/* We acquired (reply rv 20); the watch then delivers the release that preceded it. */
 	le_write_done(&cfg, &st, LE_ACT_ACQUIRE, &a, LE_RES_OK, "20", S(1), S(1.01));
 	cr_assert(st.leading);
-	unsigned ev = le_observe(&cfg, &st, LE_SRC_EVENT, true, &none, "19", S(1.02));
+	unsigned ev = le_observe(&cfg, &st, LE_SRC_EVENT, true, &none, NULL, "19", S(1.02));
 	cr_assert_eq(ev, 0);
 	cr_assert(st.leading);
 	cr_assert_str_eq(st.observed.holder, "a");
@@ -264,7 +279,7 @@ Test(le_decide, leader_stops_at_once_when_another_holder_appears)
 	struct lease_record a = held_by("a", 5, 1), c = held_by("c", 5, 2);
 	le_write_done(&cfg, &st, LE_ACT_ACQUIRE, &a, LE_RES_OK, "20", S(1), S(1));
 	cr_assert(le_is_leader(&cfg, &st, S(1.5)));
-	unsigned ev = le_observe(&cfg, &st, LE_SRC_EVENT, true, &c, "21", S(1.5));
+	unsigned ev = le_observe(&cfg, &st, LE_SRC_EVENT, true, &c, NULL, "21", S(1.5));
 	cr_assert(ev & LE_EV_STOPPED);
 	cr_assert(ev & LE_EV_NEW_LEADER);
 	cr_assert_not(le_is_leader(&cfg, &st, S(1.5)));
@@ -282,7 +297,7 @@ Test(le_decide, lease_deleted_under_the_leader)
 	le_state_init(&st);
 	struct lease_record a = held_by("a", 5, 1);
 	le_write_done(&cfg, &st, LE_ACT_CREATE, &a, LE_RES_OK, "5", S(0), S(0));
-	unsigned ev = le_observe(&cfg, &st, LE_SRC_EVENT, false, NULL, "6", S(0.5));
+	unsigned ev = le_observe(&cfg, &st, LE_SRC_EVENT, false, NULL, NULL, "6", S(0.5));
 	cr_assert(ev & LE_EV_STOPPED);
 	struct le_decision d;
 	le_decide(&cfg, &st, S(0.5), WALL, &d);
@@ -385,6 +400,7 @@ Test(le_decide, renewal_failures_step_down_within_renew_deadline)
 struct fake_server {
 	bool exists;
 	struct lease_record rec;
+	char handed_to[LEASE_HOLDER_MAX]; /* the hand-over note, as lease_elector.c keeps it */
 	unsigned long rv;
 };
 
@@ -413,6 +429,10 @@ static enum le_result server_write(struct fake_server *s, enum le_act act, const
 	s->exists = true;
 	s->rec = *w;
 	s->rv++;
+	if (act == LE_ACT_RELEASE && w->holder[0])
+		strcpy(s->handed_to, w->holder);
+	else if (act == LE_ACT_ACQUIRE && !strcmp(s->handed_to, w->holder))
+		s->handed_to[0] = '\0'; /* lease_takeover_note */
 	return LE_RES_OK;
 }
 
@@ -423,7 +443,7 @@ static void broadcast(struct fake_server *s, struct sim_node *nodes, size_t n, i
 	for (size_t i = 0; i < n; i++)
 		if (!nodes[i].dead && !nodes[i].cut && nodes[i].st.watching)
 			le_observe(&nodes[i].cfg, &nodes[i].st, LE_SRC_EVENT, s->exists, &s->rec,
-				   rv, t);
+				   s->handed_to, rv, t);
 }
 
 /* Runs `n` electors for `secs` seconds in 10 ms steps; `event(t)` may kill or cut nodes.
@@ -453,8 +473,8 @@ static int64_t simulate(struct sim_node *nodes, size_t n, double secs,
 					le_read_done(&nd->cfg, &nd->st, LE_RES_ERROR, t);
 					break;
 				}
-				le_observe(&nd->cfg, &nd->st, LE_SRC_READ, srv.exists, &srv.rec, rv,
-					   t);
+				le_observe(&nd->cfg, &nd->st, LE_SRC_READ, srv.exists, &srv.rec,
+					   srv.handed_to, rv, t);
 				le_read_done(&nd->cfg, &nd->st,
 					     srv.exists ? LE_RES_OK : LE_RES_NOT_FOUND, t);
 				break;
@@ -575,20 +595,22 @@ Test(le_decide, identity_collision_steps_down)
 	struct lease_record renewal = mine;
 	renewal.renew_us = 222;
 	le_write_started(&cfg, &st, &renewal);
-	cr_assert_eq(
-	    le_observe(&cfg, &st, LE_SRC_EVENT, true, &renewal, "6", S(1)) & LE_EV_COLLISION, 0);
+	cr_assert_eq(le_observe(&cfg, &st, LE_SRC_EVENT, true, &renewal, NULL, "6", S(1)) &
+			 LE_EV_COLLISION,
+		     0);
 	cr_assert(st.leading);
 	/* Someone else's record under our name. */
 	struct lease_record theirs = mine;
 	theirs.renew_us = 999;
-	unsigned ev = le_observe(&cfg, &st, LE_SRC_EVENT, true, &theirs, "7", S(1.5));
+	unsigned ev = le_observe(&cfg, &st, LE_SRC_EVENT, true, &theirs, NULL, "7", S(1.5));
 	cr_assert(ev & LE_EV_COLLISION);
 	cr_assert(ev & LE_EV_STOPPED);
 	cr_assert_not(st.leading);
 	/* Not leading: a record naming us is no collision. */
 	theirs.renew_us = 1000;
-	cr_assert_eq(
-	    le_observe(&cfg, &st, LE_SRC_EVENT, true, &theirs, "8", S(2)) & LE_EV_COLLISION, 0);
+	cr_assert_eq(le_observe(&cfg, &st, LE_SRC_EVENT, true, &theirs, NULL, "8", S(2)) &
+			 LE_EV_COLLISION,
+		     0);
 }
 
 /* After an etcd restore resourceVersions go backwards: a GET or LIST is the truth whatever its
@@ -600,12 +622,12 @@ Test(le_decide, authoritative_reads_are_not_ordered)
 	le_state_init(&st);
 	st.watching = true;
 	struct lease_record b = held_by("b", 5, 1), c = held_by("c", 5, 2);
-	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, "1000", S(0));
-	unsigned ev = le_observe(&cfg, &st, LE_SRC_READ, true, &c, "50", S(1));
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, NULL, "1000", S(0));
+	unsigned ev = le_observe(&cfg, &st, LE_SRC_READ, true, &c, NULL, "50", S(1));
 	cr_assert(ev & LE_EV_NEW_LEADER);
 	cr_assert_str_eq(st.observed.holder, "c");
 	cr_assert_str_eq(st.rv, "50");
-	ev = le_observe(&cfg, &st, LE_SRC_READ, false, NULL, "40", S(2));
+	ev = le_observe(&cfg, &st, LE_SRC_READ, false, NULL, NULL, "40", S(2));
 	cr_assert_eq(st.lease, LE_LEASE_ABSENT);
 	cr_assert_str_eq(st.rv, "40");
 }
@@ -625,7 +647,7 @@ Test(le_decide, a_stale_write_reply_does_not_resurrect_leadership)
 	struct lease_record renewal = a;
 	renewal.renew_us += 1000000;
 	le_write_started(&cfg, &st, &renewal);
-	unsigned ev = le_observe(&cfg, &st, LE_SRC_EVENT, true, &c, "22", S(2.01));
+	unsigned ev = le_observe(&cfg, &st, LE_SRC_EVENT, true, &c, NULL, "22", S(2.01));
 	cr_assert(ev & LE_EV_STOPPED);
 	ev = le_write_done(&cfg, &st, LE_ACT_RENEW, &renewal, LE_RES_OK, "21", S(2), S(2.02));
 	cr_assert_eq(ev & LE_EV_STARTED, 0);
@@ -649,8 +671,8 @@ Test(le_decide, a_deleted_lease_is_waited_for)
 	le_state_init(&st);
 	st.watching = true;
 	struct lease_record b = held_by("b", 15, 3);
-	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, "10", S(0));
-	le_observe(&cfg, &st, LE_SRC_EVENT, false, NULL, "11", S(2));
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, NULL, "10", S(0));
+	le_observe(&cfg, &st, LE_SRC_EVENT, false, NULL, NULL, "11", S(2));
 	struct le_decision d;
 	le_decide(&cfg, &st, S(2), WALL, &d);
 	cr_assert_eq(d.act, LE_ACT_WAIT, "act %s", le_act_name(d.act));
@@ -661,8 +683,8 @@ Test(le_decide, a_deleted_lease_is_waited_for)
 	cr_assert_eq(d.act, LE_ACT_CREATE);
 	/* The same seen by a GET (404). */
 	le_state_init(&st);
-	le_observe(&cfg, &st, LE_SRC_READ, true, &b, "10", S(0));
-	le_observe(&cfg, &st, LE_SRC_READ, false, NULL, NULL, S(2));
+	le_observe(&cfg, &st, LE_SRC_READ, true, &b, NULL, "10", S(0));
+	le_observe(&cfg, &st, LE_SRC_READ, false, NULL, NULL, NULL, S(2));
 	le_decide(&cfg, &st, S(16), WALL, &d);
 	cr_assert_neq(d.act, LE_ACT_CREATE);
 }
@@ -675,8 +697,8 @@ Test(le_decide, a_blanked_holder_is_waited_for)
 	le_state_init(&st);
 	st.watching = true;
 	struct lease_record b = held_by("b", 15, 3), blank = held_by("", 15, 3);
-	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, "10", S(0));
-	le_observe(&cfg, &st, LE_SRC_EVENT, true, &blank, "11", S(2));
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, NULL, "10", S(0));
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &blank, NULL, "11", S(2));
 	struct le_decision d;
 	le_decide(&cfg, &st, S(2), WALL, &d);
 	cr_assert_eq(d.act, LE_ACT_WAIT, "act %s", le_act_name(d.act));
@@ -687,8 +709,8 @@ Test(le_decide, a_blanked_holder_is_waited_for)
 	struct lease_record blank1 = held_by("", 2, 3);
 	le_state_init(&st);
 	st.watching = true;
-	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, "10", S(0));
-	le_observe(&cfg, &st, LE_SRC_EVENT, true, &blank1, "11", S(2));
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, NULL, "10", S(0));
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &blank1, NULL, "11", S(2));
 	le_decide(&cfg, &st, S(2), WALL, &d);
 	cr_assert_eq(d.act, LE_ACT_WAIT, "act %s", le_act_name(d.act));
 	cr_assert_eq(d.wake_at, S(17));
@@ -696,12 +718,12 @@ Test(le_decide, a_blanked_holder_is_waited_for)
 	struct lease_record rel = held_by("", 1, 3);
 	le_state_init(&st);
 	st.watching = true;
-	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, "10", S(0));
-	le_observe(&cfg, &st, LE_SRC_EVENT, true, &rel, "11", S(2));
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &b, NULL, "10", S(0));
+	le_observe(&cfg, &st, LE_SRC_EVENT, true, &rel, NULL, "11", S(2));
 	le_decide(&cfg, &st, S(2), WALL, &d);
 	cr_assert_eq(d.act, LE_ACT_ACQUIRE);
 	/* A released Lease then deleted: nobody to wait for. */
-	le_observe(&cfg, &st, LE_SRC_EVENT, false, NULL, "12", S(3));
+	le_observe(&cfg, &st, LE_SRC_EVENT, false, NULL, NULL, "12", S(3));
 	le_decide(&cfg, &st, S(3), WALL, &d);
 	cr_assert_eq(d.act, LE_ACT_CREATE);
 }
@@ -749,6 +771,7 @@ Test(le_decide, handover_record_names_the_next_holder)
 	struct le_config cfg = cfg_for("a");
 	struct lease_record a5 = held_by("a", 5, 7);
 	struct le_state st = present(&a5, S(0));
+	le_write_started(&cfg, &st, &a5); /* we wrote it: ours to hand over */
 	st.leading = true;
 	st.renewed_at = S(0);
 	cr_assert_eq(le_handover(&st, "b"), LE_EV_STOPPED);
@@ -770,6 +793,7 @@ Test(le_decide, handover_record_names_the_next_holder)
 
 	/* "*": client-go's release. */
 	st = present(&a5, S(0));
+	le_write_started(&cfg, &st, &a5);
 	st.leading = true;
 	le_handover(&st, LEASE_HANDOVER_ANY);
 	le_duties_undone(&st);
@@ -783,8 +807,14 @@ Test(le_decide, handover_record_names_the_next_holder)
 Test(le_decide, the_named_node_renews_at_once_and_others_wait)
 {
 	struct lease_record to_b = held_by("b", 5, 8);
+	to_b.acquire_us = to_b.renew_us; /* as build_release writes it */
 	struct le_config b = cfg_for("b"), c = cfg_for("c");
-	struct le_state sb = present(&to_b, S(1)), sc = present(&to_b, S(1));
+	struct le_state sb, sc;
+	le_state_init(&sb);
+	le_state_init(&sc);
+	sb.watching = sc.watching = true;
+	le_observe(&b, &sb, LE_SRC_EVENT, true, &to_b, "b", "100", S(1));
+	le_observe(&c, &sc, LE_SRC_EVENT, true, &to_b, "b", "100", S(1));
 	struct le_decision d;
 	le_decide(&b, &sb, S(1), WALL, &d);
 	cr_assert_eq(d.act, LE_ACT_RENEW);
@@ -792,4 +822,174 @@ Test(le_decide, the_named_node_renews_at_once_and_others_wait)
 	le_decide(&c, &sc, S(1), WALL, &d);
 	cr_assert_eq(d.act, LE_ACT_WAIT);
 	cr_assert_eq(d.wake_at, S(6));
+}
+
+/* ---- one identity, two processes ---- */
+
+/* Observes `rec` as a GET would, at `t`, on a fresh watching state. */
+static struct le_state seen_fresh(const struct le_config *cfg, const struct lease_record *rec,
+				  const char *handed_to, int64_t t)
+{
+	struct le_state st;
+	le_state_init(&st);
+	st.watching = true;
+	le_observe(cfg, &st, LE_SRC_READ, true, rec, handed_to, "100", t);
+	le_read_done(cfg, &st, LE_RES_OK, t);
+	return st;
+}
+
+/* A live record naming us that we never wrote (a node given our name, or our predecessor): it is
+ * waited out like anyone's, then taken over as client-go takes over. */
+Test(le_decide, a_record_naming_us_we_did_not_write_is_waited_out)
+{
+	struct le_config cfg = cfg_for("a");
+	struct lease_record twin = held_by("a", 5, 7);
+	struct le_state st = seen_fresh(&cfg, &twin, NULL, S(2));
+	struct le_decision d;
+	le_decide(&cfg, &st, S(2), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_WAIT, "act %s", le_act_name(d.act));
+	cr_assert_eq(d.wake_at, S(7));
+	le_decide(&cfg, &st, S(7) - 1, WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_WAIT, "act %s", le_act_name(d.act));
+	le_decide(&cfg, &st, S(7), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_ACQUIRE, "act %s", le_act_name(d.act));
+	cr_assert_str_eq(d.write.holder, "a");
+	cr_assert_eq(d.write.transitions, 8, "a takeover: transitions + 1");
+	cr_assert_eq(d.write.acquire_us, WALL, "a takeover: acquireTime now");
+	/* Deleted: the twin may still act, so its duration is waited from the deletion. */
+	le_observe(&cfg, &st, LE_SRC_EVENT, false, NULL, NULL, "101", S(3));
+	le_decide(&cfg, &st, S(8) - 1, WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_WAIT, "act %s", le_act_name(d.act));
+	cr_assert_eq(d.wake_at, S(8));
+	le_decide(&cfg, &st, S(8), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_CREATE, "act %s", le_act_name(d.act));
+}
+
+/* Its twin renews every second: the duplicate never writes. */
+Test(le_decide, a_twin_that_keeps_renewing_is_never_overtaken)
+{
+	struct le_config cfg = cfg_for("a");
+	struct lease_record twin = held_by("a", 5, 7);
+	struct le_state st = seen_fresh(&cfg, &twin, NULL, S(0));
+	char rv[32];
+	for (int64_t t = S(0); t < S(60); t += S(0.01)) {
+		if (t % S(1) == 0 && t > 0) {
+			twin.renew_us += 1000000;
+			snprintf(rv, sizeof(rv), "%lld", (long long)(100 + t / S(1)));
+			cr_assert_eq(le_observe(&cfg, &st, LE_SRC_EVENT, true, &twin, NULL, rv, t) &
+					 LE_EV_COLLISION,
+				     0);
+		}
+		struct le_decision d;
+		le_decide(&cfg, &st, t, WALL + t / 1000, &d);
+		cr_assert_eq(d.act, LE_ACT_WAIT, "t=%.2fs: act %s", t / 1e9, le_act_name(d.act));
+		cr_assert_not(le_is_leader(&cfg, &st, t));
+	}
+}
+
+/* Our own record, seen after we stepped down (the API was unreachable long enough for more
+ * failed renewals than the ring holds): renewed at once, as before. */
+Test(le_decide, our_own_record_is_renewed_at_once_after_stepping_down)
+{
+	struct le_config cfg = cfg_for("a");
+	struct le_state st;
+	le_state_init(&st);
+	st.watching = true;
+	struct lease_record mine = held_by("a", 5, 2);
+	le_write_started(&cfg, &st, &mine);
+	le_write_done(&cfg, &st, LE_ACT_ACQUIRE, &mine, LE_RES_OK, "10", S(0), S(0));
+	cr_assert(st.leading);
+	for (int i = 1; i <= 6; i++) {
+		struct lease_record r = mine;
+		r.renew_us += i * 1000000;
+		le_write_started(&cfg, &st, &r);
+		le_write_done(&cfg, &st, LE_ACT_RENEW, &r, LE_RES_ERROR, NULL, S(i * 0.5),
+			      S(i * 0.5));
+	}
+	struct le_decision d;
+	le_decide(&cfg, &st, S(3.5), WALL, &d);
+	cr_assert(d.step_down);
+	le_step_down(&st);
+	le_observe(&cfg, &st, LE_SRC_READ, true, &mine, NULL, "10", S(4));
+	le_read_done(&cfg, &st, LE_RES_OK, S(4));
+	le_decide(&cfg, &st, S(4), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_RENEW, "act %s", le_act_name(d.act));
+	cr_assert_eq(d.write.transitions, 2);
+}
+
+/* A hand-over to us is taken at once, but only the hand-over record itself: once renewed (by a
+ * twin) it is spent, and the note alone (it stays on the object) proves nothing. */
+Test(le_decide, a_handover_is_taken_once)
+{
+	struct le_config cfg = cfg_for("b");
+	struct lease_record to_b = held_by("b", 5, 8);
+	to_b.acquire_us = to_b.renew_us;
+	struct le_decision d;
+	struct le_state st = seen_fresh(&cfg, &to_b, "b", S(1));
+	le_decide(&cfg, &st, S(1), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_RENEW, "act %s", le_act_name(d.act));
+
+	struct lease_record renewed = to_b;
+	renewed.renew_us += 1000000;
+	st = seen_fresh(&cfg, &renewed, "b", S(1));
+	le_decide(&cfg, &st, S(1), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_WAIT, "renewed by a twin: act %s", le_act_name(d.act));
+	cr_assert_eq(d.wake_at, S(6));
+
+	st = seen_fresh(&cfg, &to_b, NULL, S(1));
+	le_decide(&cfg, &st, S(1), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_WAIT, "no note (a twin's takeover): act %s", le_act_name(d.act));
+	st = seen_fresh(&cfg, &to_b, "c", S(1));
+	le_decide(&cfg, &st, S(1), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_WAIT, "a note for c: act %s", le_act_name(d.act));
+	st = seen_fresh(&cfg, &to_b, LEASE_HANDOVER_ANY, S(1));
+	le_decide(&cfg, &st, S(1), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_WAIT, "a note for anyone: act %s", le_act_name(d.act));
+}
+
+/* Shutdown releases only what we wrote (or a hand-over to us, which was ours to take). */
+Test(le_decide, shutdown_of_a_twin_that_never_led_releases_nothing)
+{
+	struct le_config cfg = cfg_for("a");
+	struct lease_record twin = held_by("a", 5, 7);
+	struct le_state st = seen_fresh(&cfg, &twin, NULL, S(0));
+	cr_assert_eq(le_shutdown(&st), 0);
+	le_duties_undone(&st);
+	struct le_decision d;
+	le_decide(&cfg, &st, S(1), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_DONE, "act %s", le_act_name(d.act));
+
+	struct lease_record to_a = twin;
+	to_a.acquire_us = to_a.renew_us;
+	st = seen_fresh(&cfg, &to_a, "a", S(0));
+	le_shutdown(&st);
+	le_duties_undone(&st);
+	le_decide(&cfg, &st, S(1), WALL, &d);
+	cr_assert_eq(d.act, LE_ACT_RELEASE, "act %s", le_act_name(d.act));
+	cr_assert_str_eq(d.write.holder, "");
+}
+
+static void twin_of_a(struct sim_node *nodes, int64_t t)
+{
+	if (t == 0)
+		nodes[2].dead = true; /* not started yet */
+	if (t == S(5))
+		nodes[2].dead = false;
+	if (t == S(20))
+		nodes[0].dead = true;
+}
+
+/* A second vipd given a's name starts while a leads: it never leads while a renews, and after a
+ * dies it (or b) takes over only once a's Lease has run out. */
+Test(le_sim, a_second_process_with_our_identity_never_leads)
+{
+	struct sim_node nodes[3];
+	init_nodes(nodes, 3);
+	nodes[2].cfg = cfg_for("a");
+	int64_t twin_led = simulate(nodes, 3, 40, twin_of_a, 2);
+	cr_assert_geq(nodes[0].last_ok, S(20) - S(0.02), "a led until it died");
+	cr_assert(twin_led < 0 || twin_led >= S(20) + S(4), "the twin led at %.2fs",
+		  twin_led / 1e9);
+	int64_t took = twin_led > 0 ? twin_led : nodes[1].last_ok;
+	cr_assert_gt(took, S(20) + S(4), "someone took over");
 }

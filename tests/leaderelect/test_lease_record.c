@@ -216,3 +216,34 @@ Test(lease_record, handover_requests)
 	cr_assert_eq(lease_handover_request(obj, from, to, 64, why, 200), 0);
 	json_decref(obj);
 }
+
+/* The hand-over note: read by candidates (le_observe's handed_to), dropped by a takeover of the
+ * identity it names so that a twin cannot mistake the fresh record for a hand-over. */
+Test(lease_record, handed_over_notes)
+{
+	char to[64];
+	json_t *obj = json_loads("{\"metadata\":{\"annotations\":{\"vipd.io/handed-over\":"
+				 "\"from=a,to=b\",\"x\":\"y\"}}}",
+				 0, NULL);
+	cr_assert_eq(lease_handed_over_to(obj, to, sizeof(to)), 1);
+	cr_assert_str_eq(to, "b");
+	cr_assert_eq(lease_takeover_note(obj, "c"), 0);
+	cr_assert_eq(lease_handed_over_to(obj, to, sizeof(to)), 1, "a note for b stays");
+	cr_assert_eq(lease_takeover_note(obj, "b"), 0);
+	cr_assert_eq(lease_handed_over_to(obj, to, sizeof(to)), 0, "b's takeover spends it");
+	cr_assert_str_eq(to, "");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(
+		json_object_get(json_object_get(obj, "metadata"), "annotations"), "x")),
+	    "y");
+	json_decref(obj);
+	obj = json_loads("{\"metadata\":{\"annotations\":{\"vipd.io/handed-over\":\"to=b\"}}}", 0,
+			 NULL);
+	cr_assert_eq(lease_handed_over_to(obj, to, sizeof(to)), 0, "malformed: none");
+	cr_assert_eq(lease_takeover_note(obj, "b"), 0);
+	json_decref(obj);
+	obj = json_loads("{\"spec\":{}}", 0, NULL);
+	cr_assert_eq(lease_handed_over_to(obj, to, sizeof(to)), 0);
+	cr_assert_eq(lease_takeover_note(obj, "b"), 0);
+	json_decref(obj);
+}

@@ -21,6 +21,8 @@ expect 64 'unknown command "frobnicate"' prov frobnicate
 expect 64 '"--nodes 2": \|--nodes 2: HA (multi-control plane) clusters require 3 or more control-plane nodes' prov start --ha --nodes 2 -p "$P"
 expect 64 '\-\-nodes "zero": want a whole number' prov start --nodes zero -p "$P"
 expect 64 '\-\-vip-provider "keepalived": want vipd or kube-vip' prov start --vip-provider keepalived -p "$P"
+expect 64 '\-\-vip-election "raft": want lease or etcd' prov start --vip-election raft -p "$P"
+expect 64 '\-\-vip-election "etcd": only with --vip-provider vipd' prov start --vip-provider kube-vip --vip-election etcd -p "$P"
 expect 64 'profile name "Bad_Name"' prov start -p Bad_Name
 expect 64 'subnet "10.0.0.0/33"' prov start --ha --subnet 10.0.0.0/33 -p "$P"
 expect 85 "profile \"nope$$\" not found" prov status -p "nope$$"

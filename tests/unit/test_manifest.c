@@ -138,6 +138,24 @@ Test(manifest, golden_ipv6)
 	expect_golden(&o, "manifest_ipv6.yaml");
 }
 
+/* kubeadm's etcd CA and health-check client certificate (what the provisioner writes). */
+static void etcd_tls(struct manifest_opts *o, const char *endpoints)
+{
+	o->etcd_endpoints = endpoints;
+	o->etcd_ca = "/etc/kubernetes/pki/etcd/ca.crt";
+	o->etcd_cert = "/etc/kubernetes/pki/etcd/healthcheck-client.crt";
+	o->etcd_key = "/etc/kubernetes/pki/etcd/healthcheck-client.key";
+}
+
+/* The etcd backend: four env entries and the certificates' directory mounted read-only. */
+Test(manifest, golden_etcd)
+{
+	struct manifest_opts o;
+	control_plane(&o, "192.168.49.254");
+	etcd_tls(&o, "https://127.0.0.1:2379");
+	expect_golden(&o, "manifest_etcd.yaml");
+}
+
 static char *render_ok(const struct manifest_opts *o)
 {
 	char why[256] = "";
@@ -180,6 +198,21 @@ Test(manifest, interface_optional_without_arp)
 	char *got = render_ok(&o);
 	cr_expect_null(strstr(got, "vip_interface"));
 	cr_expect_not_null(strstr(got, "    - name: vip_arp\n      value: \"false\"\n"));
+	free(got);
+}
+
+/* Plain http needs no certificates: the endpoints only, nothing mounted. */
+Test(manifest, etcd_over_http_mounts_nothing)
+{
+	struct manifest_opts o;
+	control_plane(&o, "192.168.49.254");
+	o.etcd_endpoints = "http://10.0.0.1:2379,http://10.0.0.2:2379";
+	char *got = render_ok(&o);
+	cr_expect_not_null(strstr(got,
+				  "    - name: vipd_etcd_endpoints\n"
+				  "      value: \"http://10.0.0.1:2379,http://10.0.0.2:2379\"\n"));
+	cr_expect_null(strstr(got, "vipd_etcd_cacert"));
+	cr_expect_null(strstr(got, "etcd-certs"));
 	free(got);
 }
 
@@ -277,6 +310,52 @@ static void empty_image(struct manifest_opts *o)
 	o->image = "";
 }
 
+static void etcd_ca_alone(struct manifest_opts *o)
+{
+	o->etcd_ca = "/etc/kubernetes/pki/etcd/ca.crt";
+}
+static void etcd_https_no_files(struct manifest_opts *o)
+{
+	o->etcd_endpoints = "https://127.0.0.1:2379";
+}
+static void etcd_bad_endpoint(struct manifest_opts *o)
+{
+	etcd_tls(o, "127.0.0.1:2379");
+}
+static void etcd_empty_endpoint(struct manifest_opts *o)
+{
+	etcd_tls(o, "https://a:2379,");
+}
+static void etcd_nine_endpoints(struct manifest_opts *o)
+{
+	etcd_tls(o, "http://a,http://b,http://c,http://d,http://e,http://f,http://g,http://h,"
+		    "http://i");
+}
+static void etcd_no_key(struct manifest_opts *o)
+{
+	etcd_tls(o, "http://127.0.0.1:2379");
+	o->etcd_key = NULL;
+}
+static void etcd_other_dir(struct manifest_opts *o)
+{
+	etcd_tls(o, "https://127.0.0.1:2379");
+	o->etcd_key = "/etc/kubernetes/pki/healthcheck-client.key";
+}
+static void etcd_relative(struct manifest_opts *o)
+{
+	etcd_tls(o, "https://127.0.0.1:2379");
+	o->etcd_cert = "healthcheck-client.crt";
+}
+static void etcd_in_root(struct manifest_opts *o)
+{
+	etcd_tls(o, "https://127.0.0.1:2379");
+	o->etcd_ca = "/ca.crt";
+}
+static void etcd_newline(struct manifest_opts *o)
+{
+	etcd_tls(o, "https://127.0.0.1:2379\nkind: Secret");
+}
+
 static const struct bad_case bad_cases[] = {
     {"no address", no_address, "--address is required"},
     {"bad address", bad_address, "--address \"192.168.49.300\": not an IPv4 or IPv6 address"},
@@ -314,6 +393,32 @@ static const struct bad_case bad_cases[] = {
      "--leaseName \"plndr/cp/lock\": not a Lease name (NAME or NAMESPACE/NAME, lowercase DNS "
      "names)"},
     {"empty image", empty_image, "--image \"\": must be a non-empty image reference"},
+    {"etcd CA alone", etcd_ca_alone,
+     "--etcdCACert \"/etc/kubernetes/pki/etcd/ca.crt\": needs --etcdEndpoints"},
+    {"etcd https, no files", etcd_https_no_files,
+     "--etcdEndpoints \"https://127.0.0.1:2379\": an https endpoint needs --etcdCACert, "
+     "--etcdCert and --etcdKey"},
+    {"etcd endpoint", etcd_bad_endpoint,
+     "--etcdEndpoints \"127.0.0.1:2379\": expected 1 to 8 comma-separated http:// or https:// "
+     "URLs"},
+    {"etcd empty endpoint", etcd_empty_endpoint,
+     "--etcdEndpoints \"https://a:2379,\": expected 1 to 8 comma-separated http:// or https:// "
+     "URLs"},
+    {"etcd 9 endpoints", etcd_nine_endpoints,
+     "--etcdEndpoints \"http://a,http://b,http://c,http://d,http://e,http://f,http://g,http://"
+     "h,http://i\": expected 1 to 8 comma-separated http:// or https:// URLs"},
+    {"etcd no key", etcd_no_key,
+     "--etcdKey is missing: etcd TLS needs all of --etcdCACert, --etcdCert and --etcdKey, or "
+     "none"},
+    {"etcd other dir", etcd_other_dir,
+     "--etcdKey \"/etc/kubernetes/pki/healthcheck-client.key\": must be in the directory of "
+     "--etcdCACert (/etc/kubernetes/pki/etcd), the one mounted into the pod"},
+    {"etcd relative", etcd_relative,
+     "--etcdCert \"healthcheck-client.crt\": must be an absolute path on the node"},
+    {"etcd in /", etcd_in_root,
+     "--etcdCACert \"/ca.crt\": must be in a directory below / (the directory is mounted into "
+     "the pod)"},
+    {"etcd newline", etcd_newline, "--etcdEndpoints: control character 0x0a at byte 22"},
 };
 
 /* Each refusal: -EINVAL, the exact line, and not one byte of manifest written. */

@@ -1,13 +1,14 @@
 /*
  * test_netlink_msgs.c — every netlink request we build, parsed back by the library's own parser
- * and checked attribute by attribute; the monitor's classification of notifications; and the
- * extended-ack decoder. No sockets, no privileges.
+ * and checked attribute by attribute; the monitor's classification of notifications; the
+ * neighbour-entry parser; and the extended-ack decoder. No sockets, no privileges.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "nl_addr.h"
 #include "nl_link.h"
 #include "nl_monitor.h"
+#include "nl_neigh.h"
 #include "nl_sock.h"
 
 static struct inet_prefix prefix(const char *text)
@@ -176,6 +178,50 @@ Test(nl_link, get_request_and_parse)
 	cr_assert_eq(link.operstate, 6);
 	cr_assert_eq(link.hwtype, 1);
 	cr_assert(nl_link_is_up(&link));
+}
+
+static struct nlmsghdr *build_neigh(char *buf, const char *dst, uint16_t state, bool lladdr)
+{
+	struct inet_prefix p = prefix(dst);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWNEIGH;
+	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = (uint8_t)p.family;
+	ndm->ndm_ifindex = 3;
+	ndm->ndm_state = state;
+	mnl_attr_put(nlh, NDA_DST, inet_prefix_addr_len(&p), p.addr.bytes);
+	const uint8_t mac[6] = {0x02, 0, 0, 0, 0, 0x07};
+	if (lladdr)
+		mnl_attr_put(nlh, NDA_LLADDR, sizeof(mac), mac);
+	return nlh;
+}
+
+Test(nl_neigh, dump_request_and_parse)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_neigh_build_dump(buf, AF_INET6);
+	cr_assert_eq(nlh->nlmsg_type, RTM_GETNEIGH);
+	cr_assert_eq(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_DUMP);
+	cr_assert_eq(((const struct ndmsg *)mnl_nlmsg_get_payload(nlh))->ndm_family, AF_INET6);
+
+	struct nl_neigh n;
+	struct inet_prefix vip = prefix("192.0.2.100");
+	cr_assert_eq(nl_neigh_parse(build_neigh(buf, "192.0.2.100", NUD_STALE, true), &n), 0);
+	cr_assert_eq(n.ifindex, 3);
+	cr_assert(inet_prefix_same_addr(&n.dst, &vip));
+	cr_assert_eq(n.lladdr_len, 6);
+	cr_assert_eq(n.lladdr[5], 0x07);
+	cr_assert(nl_neigh_usable(&n), "a stale entry is still used");
+
+	cr_assert_eq(nl_neigh_parse(build_neigh(buf, "2001:db8::1", NUD_INCOMPLETE, false), &n), 0);
+	cr_assert_eq(n.dst.family, AF_INET6);
+	cr_assert_not(nl_neigh_usable(&n), "incomplete: no MAC");
+	cr_assert_eq(nl_neigh_parse(build_neigh(buf, "192.0.2.1", NUD_FAILED, true), &n), 0);
+	cr_assert_not(nl_neigh_usable(&n), "failed: no MAC");
+
+	nlh = build_neigh(buf, "192.0.2.1", NUD_REACHABLE, true);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	cr_assert_eq(nl_neigh_parse(nlh, &n), -EBADMSG);
 }
 
 static struct nlmsghdr *build_addr_event(char *buf, uint16_t type, int ifindex, const char *addr,

@@ -117,6 +117,40 @@ Test(profile, round_trip)
 	free(text);
 }
 
+/* vip_election: written always, "etcd" survives the round trip; a profile written before the
+ * field existed loads as "lease"; etcd is vipd's alone. */
+Test(profile, vip_election_round_trips_and_defaults_to_lease)
+{
+	struct profile p, q;
+	char why[256] = "";
+	three_nodes(&p);
+	cr_assert_str_eq(p.vip_election, "lease");
+	strcpy(p.vip_election, "etcd");
+	char *text = profile_format(&p);
+	cr_assert_not_null(strstr(text, "\"vip_election\": \"etcd\""), "%s", text);
+	cr_assert_eq(profile_parse(text, strlen(text), &q, why, sizeof(why)), 0, "%s", why);
+	cr_assert_str_eq(q.vip_election, "etcd");
+	cr_assert_eq(memcmp(&p, &q, sizeof(p)), 0);
+	free(text);
+
+	json_t *root = json_loads((text = profile_format(&p)), 0, NULL);
+	free(text);
+	json_object_del(root, "vip_election");
+	text = json_dumps(root, 0);
+	cr_assert_eq(profile_parse(text, strlen(text), &q, why, sizeof(why)), 0, "%s", why);
+	cr_assert_str_eq(q.vip_election, "lease");
+	free(text);
+
+	json_object_set_new(root, "vip_provider", json_string("kube-vip"));
+	json_object_set_new(root, "vip_election", json_string("etcd"));
+	text = json_dumps(root, 0);
+	json_decref(root);
+	cr_assert_eq(profile_parse(text, strlen(text), &q, why, sizeof(why)), -EINVAL);
+	cr_assert_str_eq(
+	    why, "profile field \"vip_election\": \"etcd\" is only for vip_provider \"vipd\"");
+	free(text);
+}
+
 /* Sets field ("apiserver_port", "nodes.1.ip", "nodes.0") of a valid profile's JSON to value
  * (JSON text; NULL: removes the field), then parses the result. */
 static int parse_with(const char *field, const char *value, char *why, size_t why_len)
@@ -182,6 +216,11 @@ Test(profile, each_bad_field_is_named_with_its_value)
 	     "is longer than 31 characters"},
 	    {"vip_provider", "\"keepalived\"",
 	     "profile field \"vip_provider\": \"keepalived\" is not one of \"vipd\", \"kube-vip\""},
+	    {"vip_election", "\"raft\"",
+	     "profile field \"vip_election\": \"raft\" is not one of \"lease\", \"etcd\""},
+	    {"vip_election", "\"\"",
+	     "profile field \"vip_election\": \"\" is not one of \"lease\", \"etcd\""},
+	    {"vip_election", "true", "profile field \"vip_election\": true is not a string"},
 	    {"bridge", "\"a/b\"", "profile field \"bridge\": \"a/b\" is not an interface name"},
 	    {"bridge", "\"\"", "profile field \"bridge\": \"\" is not an interface name"},
 	    {"lb_enable", "\"yes\"", "profile field \"lb_enable\": \"yes\" is not true or false"},
