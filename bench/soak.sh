@@ -71,5 +71,5 @@ echo "RESULT: soak of ${t}s on $(nproc) CPUs; RSS in KiB (first → last sample 
 awk -F, 'NR > 1 { k = $2 "," $3; if (!(k in first)) { first[k] = $5; t0[k] = $1 } last[k] = $5; t1[k] = $1; role[k] = $4 }
 	END { printf "%-9s %-8s %-9s %9s %9s %8s %9s\n", "system", "node", "role", "first", "last", "growth", "per_hour"
 		for (k in first) { split(k, a, ","); h = (t1[k] - t0[k]) / 3600
-			printf "%-9s %-8s %-9s %9d %9d %8d %9.0f\n", a[1], a[2], role[k], first[k], last[k], last[k] - first[k], h > 0 ? (last[k] - first[k]) / h : 0 } }' "$CSV" | sort
+			printf "%-9s %-8s %-9s %9d %9d %8d %9.0f\n", a[1], a[2], role[k], first[k], last[k], last[k] - first[k], (h > 0 ? (last[k] - first[k]) / h : 0) } }' "$CSV" | sort
 rc=0
