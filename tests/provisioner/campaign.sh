@@ -71,13 +71,6 @@ in_node() { # NODE COMMAND… — in NODE's network namespace only (host files, 
 	shift
 	nsenter -t "$pid" -n -- "$@"
 }
-holders() {
-	local n
-	for n in "${NODES[@]}"; do
-		in_node "$n" ip -4 -o addr show dev eth0 2>/dev/null | quiet_grep " $VIP/" && echo "$n"
-	done
-	return 0
-}
 etcdctl_on() { # NODE ARGS…
 	local d
 	d=$(node_dir "$1")/etc/kubernetes/pki/etcd
@@ -102,11 +95,11 @@ node_ready() { # every static pod's process runs, its apiserver says ready
 steady() {
 	local n h
 	for n in "${NODES[@]}"; do node_ready "$n" || { WHY="$n not ready"; return 1; }; done
-	h=$(holders)
+	h=$(vip_holders "$VIP")
 	[ -n "$h" ] && [ "$(wc -l <<<"$h")" = 1 ] || { WHY="holders [$(xargs <<<"$h")]"; return 1; }
 	[ "$(lock_holder "$h")" = "$h" ] || { WHY="VIP on $h, lock names \"$(lock_holder "$h")\""; return 1; }
 	curl -sfk --max-time 2 -o /dev/null "https://$VIP:$PORT/readyz" || { WHY="VIP does not answer"; return 1; }
-	[ "$(holders)" = "$h" ] || { WHY="holder moved"; return 1; }
+	[ "$(vip_holders "$VIP")" = "$h" ] || { WHY="holder moved"; return 1; }
 	LEADER=$h
 }
 wait_steady() {
