@@ -11,7 +11,8 @@
 # hogs, one I/O and one 1 GiB memory worker: more work than the machine's 2 cores) while
 # vip_watch samples every 2 ms the VIP's holders and the client's MAC for it and probes
 # https://VIP:6443/readyz every 10 ms. A leader change is any change of the holder after the
-# first, seen either in the Lease (its leaseTransitions) or in the VIP's holder; a split-brain instant is two holders, or the client's MAC on a non-holder beyond 3 s.
+# first, seen in the Lease (its leaseTransitions) or in the VIP's holder; a split-brain instant
+# is two holders, or the client's MAC on a non-holder beyond 3 s.
 # The floor of a system is the first timing set with 0 and 0; longer sets are not tried.
 # Prints figures; asserts nothing.
 #
