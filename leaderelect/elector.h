@@ -11,8 +11,8 @@
  *              take the lock before that time + leaseDuration (their wait starts when they
  *              see the write), so the daemon sizes the VIP's kernel lifetime from it
  *   hand-over  handover_requested() while leading (the Lease backend: an annotation, see
- *              lease_record.h); elector_handover() is a shutdown whose release names the
- *              next holder
+ *              lease_record.h; etcd: a request in the holder's key, etcd_gw.h);
+ *              elector_handover() is a shutdown whose release names the next holder
  *   shutdown   elector_shutdown() stops campaigning and fires stopped-leading at once; the
  *              caller undoes its duties (removes the VIP) and then calls
  *              elector_duties_undone(), which releases the lock (like client-go's

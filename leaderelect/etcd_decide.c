@@ -92,6 +92,15 @@ struct etcd_gone_out etcd_gone_decide(const struct etcd_gone_in *in)
 	const struct etcd_kv *last = in->last;
 	if (!last->present || !strcmp(last->value, in->identity))
 		return out;
+	if (etcd_kv_released(last) && last->handover_to[0]) {
+		if (!strcmp(last->handover_to, in->identity))
+			out.why = ETCD_GONE_HANDED_TO_US;
+		else {
+			out.why = ETCD_GONE_HANDED_OVER; /* the named one campaigns; others wait */
+			out.campaign_at = in->seen + in->lease_ns;
+		}
+		return out;
+	}
 	if (etcd_kv_released(last)) {
 		out.why = ETCD_GONE_RELEASED;
 		return out;
@@ -127,6 +136,10 @@ const char *etcd_gone_name(enum etcd_gone_why why)
 		return "released";
 	case ETCD_GONE_UNHELD:
 		return "no other holder";
+	case ETCD_GONE_HANDED_TO_US:
+		return "handed over to us";
+	case ETCD_GONE_HANDED_OVER:
+		return "handed over to another candidate";
 	case ETCD_GONE_EXPIRED:
 		return "its lease expired";
 	case ETCD_GONE_BY_HAND:

@@ -21,6 +21,9 @@
  *                  followers wait the holder's leaseDuration (its lease's granted TTL, else
  *                  ours) counted from when the disappearance was seen:
  *                    released   the key last held the release marker (etcd_gw.h)    → at once
+ *                    handed     the marker named the next holder: that one          → at once
+ *                               every other candidate, so that one wins: our
+ *                               leaseDuration (unless the key is put again)          → wait
  *                    unheld     no holder seen, or the holder was us                 → at once
  *                    then LeaseTimeToLive of the holder's lease, asked after it vanished:
  *                    by hand    the lease still lives: `etcdctl del`                 → wait
@@ -107,6 +110,8 @@ enum etcd_lease_answer {
 
 enum etcd_gone_why {
 	ETCD_GONE_RELEASED,
+	ETCD_GONE_HANDED_TO_US, /* released naming us (vipd handover --to) */
+	ETCD_GONE_HANDED_OVER,	/* released naming another candidate */
 	ETCD_GONE_UNHELD,
 	ETCD_GONE_EXPIRED,
 	ETCD_GONE_BY_HAND,

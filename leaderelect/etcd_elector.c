@@ -94,6 +94,9 @@ struct etcd_elector {
 	struct elector_stepper stepper; /* runs pass() below */
 
 	bool shutting_down, duties_undone, released_reported;
+	char release_to[LEASE_HOLDER_MAX]; /* a hand-over: the release names it ("": anyone) */
+	bool handover_asked;		   /* handover_requested fired (once per elector) */
+	int64_t handover_seen_rev;	   /* the key revision whose request was looked at */
 	struct elector_stats stats;
 };
 
@@ -135,7 +138,7 @@ static void drop_done(void *arg, const struct kc_result *res)
 static int drop_send(struct etcd_elector *ee, bool mark)
 {
 	json_t *body =
-	    mark ? etcd_release_body(ee->key, ee->drop_id) : etcd_lease_id_body(ee->drop_id);
+	    mark ? etcd_release_body(ee->key, ee->drop_id, NULL) : etcd_lease_id_body(ee->drop_id);
 	struct kc_request req = {.method = "POST",
 				 .path = mark ? "/v3/kv/txn" : "/v3/lease/revoke",
 				 .body = body,
@@ -225,6 +228,15 @@ static void judge_gone(struct etcd_elector *ee, enum etcd_lease_answer answer)
 	ee->phase = PH_FOLLOW;
 	if (o.ask)
 		return;
+	if (o.why == ETCD_GONE_HANDED_OVER) {
+		ee->campaign_at = o.campaign_at;
+		kc_client_log(ee->kc, KC_LOG_INFO,
+			      "etcd key handed over to another candidate; waiting for it",
+			      "key=%s holder=\"%s\" to=\"%s\" wait_ms=%lld", ee->key,
+			      ee->gone.value, ee->gone.handover_to,
+			      (long long)((o.campaign_at - ee->gone_seen) / NS_PER_MS));
+		return;
+	}
 	if (o.campaign_at <= ee->gone_seen) {
 		if (o.why != ETCD_GONE_UNHELD)
 			kc_client_log(ee->kc, KC_LOG_INFO, "etcd key gone; campaigning",
@@ -280,6 +292,27 @@ static void key_present(struct etcd_elector *ee, const struct etcd_kv *kv)
 	set_holder(ee, kv->value);
 }
 
+/* A hand-over request in our own key (put there by `vipd handover`) while we lead: tell the
+ * caller, once. A malformed request, or one naming us, is logged once and ignored (it stays in
+ * the value until the next request or release replaces it; it changes nothing). */
+static void check_handover(struct etcd_elector *ee, const struct etcd_kv *kv)
+{
+	if ((!kv->handover_to[0] && !kv->handover_bad) || kv->mod_rev == ee->handover_seen_rev ||
+	    ee->handover_asked || ee->shutting_down || !ee->cb.handover_requested)
+		return;
+	ee->handover_seen_rev = kv->mod_rev;
+	if (kv->handover_bad) {
+		kc_client_log(ee->kc, KC_LOG_WARN, "ignoring a malformed hand-over request",
+			      "key=%s error=\"the hand-over target is empty or too long\"",
+			      ee->key);
+		return;
+	}
+	if (!strcmp(kv->handover_to, ee->cfg.identity))
+		return;
+	ee->handover_asked = true;
+	ee->cb.handover_requested(ee->cb.arg, kv->handover_to);
+}
+
 /* The key as the watch (or a range) shows it now; `prev` is the watch's prev_kv (or NULL). */
 static void observe_key(struct etcd_elector *ee, const struct etcd_kv *kv,
 			const struct etcd_kv *prev)
@@ -295,6 +328,8 @@ static void observe_key(struct etcd_elector *ee, const struct etcd_kv *kv,
 		stop_leading(ee, "the key names another holder or lease");
 		drop_lease(ee, false);
 	}
+	if (ee->leading && ours)
+		check_handover(ee, kv);
 	if (!ours && (ee->phase == PH_LEAD || ee->phase == PH_RANGE))
 		ee->phase = PH_FOLLOW;
 }
@@ -634,7 +669,7 @@ static int start_main(struct etcd_elector *ee, enum call_kind kind, int64_t now)
 		break;
 	case C_RELEASE:
 		path = "/v3/kv/txn";
-		body = etcd_release_body(ee->key, ee->lease_id);
+		body = etcd_release_body(ee->key, ee->lease_id, ee->release_to);
 		break;
 	case C_REVOKE:
 		path = "/v3/lease/revoke";
@@ -775,12 +810,25 @@ static bool ee_is_leader(void *impl)
 	       clock_boot_ns() < ee->lease_sent + ee->cfg.t.renew_ms * NS_PER_MS;
 }
 
+static void shut_down(struct etcd_elector *ee, const char *why)
+{
+	ee->shutting_down = true;
+	stop_leading(ee, why);
+	elector_step(&ee->stepper);
+}
+
 static void ee_shutdown(void *impl)
 {
+	shut_down(impl, "shutting down");
+}
+
+/* A shutdown whose release marker names the next holder (etcd_decide.h: it alone campaigns at
+ * once; "*" is the plain marker, anyone). */
+static void ee_handover(void *impl, const char *to)
+{
 	struct etcd_elector *ee = impl;
-	ee->shutting_down = true;
-	stop_leading(ee, "shutting down");
-	elector_step(&ee->stepper);
+	snprintf(ee->release_to, sizeof(ee->release_to), "%s", to);
+	shut_down(ee, "handing the key over");
 }
 
 static void ee_duties_undone(void *impl)
@@ -820,6 +868,7 @@ static const struct elector_ops etcd_ops = {
     .duties_undone = ee_duties_undone,
     .stats = ee_stats,
     .free = ee_free,
+    .handover = ee_handover,
 };
 
 int etcd_elector_new(const struct etcd_elector_opts *o, struct elector *out, char *why,

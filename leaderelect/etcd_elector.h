@@ -20,6 +20,12 @@
  *             lease, then the lease is revoked: etcd deletes the key, followers see the marker
  *             in the DELETE's prev_kv and campaign at once. Written only once we no longer act
  *             (shutdown after the duties are undone, a step-down, a win given back)
+ *   hand-over `vipd handover` puts a request into the holder's own key (its value gets a
+ *             hand-over target, etcd_gw.h; the key stays on the holder's lease). The holder,
+ *             seeing it in its watch or its next confirming read, fires handover_requested;
+ *             elector_handover() is then a shutdown whose release marker names the target:
+ *             that candidate campaigns at once, the others wait their leaseDuration for it
+ *             ("*": the plain marker, anyone)
  *
  * Safety — why two holders cannot act at once:
  *  1. Only one key exists, and it can only be created when it does not exist (the txn's

@@ -47,12 +47,39 @@ json_t *etcd_campaign_body(const char *key, const char *identity, int64_t lease)
 			 b64(key));
 }
 
-json_t *etcd_release_body(const char *key, int64_t lease)
+int etcd_value_encode(const char *identity, const char *to, char *out, size_t len)
 {
-	return json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:s, s:o}}]}", "compare", "key",
+	int n = to && *to ? snprintf(out, len, "%s" ETCD_HANDOVER_TAG "%s", identity, to)
+			  : snprintf(out, len, "%s", identity);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+json_t *etcd_release_body(const char *key, int64_t lease, const char *to)
+{
+	char value[2 * LEASE_HOLDER_MAX];
+	if (etcd_value_encode("", to && strcmp(to, "*") ? to : NULL, value, sizeof(value)) < 0)
+		return NULL;
+	return json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:o, s:o}}]}", "compare", "key",
 			 b64(key), "target", "LEASE", "result", "EQUAL", "lease", i64(lease),
-			 "success", "request_put", "key", b64(key), "value", "", "lease",
+			 "success", "request_put", "key", b64(key), "value", b64(value), "lease",
 			 i64(lease));
+}
+
+json_t *etcd_handover_body(const char *key, int64_t mod_rev, int64_t lease, const char *value)
+{
+	return json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:o, s:o}}]}", "compare", "key",
+			 b64(key), "target", "MOD", "result", "EQUAL", "mod_revision", i64(mod_rev),
+			 "success", "request_put", "key", b64(key), "value", b64(value), "lease",
+			 i64(lease));
+}
+
+json_t *etcd_withdraw_body(const char *key, const char *expect, int64_t lease, const char *value)
+{
+	return json_pack(
+	    "{s:[{s:o, s:s, s:s, s:o}, {s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:o, s:o}}]}", "compare",
+	    "key", b64(key), "target", "VALUE", "result", "EQUAL", "value", b64(expect), "key",
+	    b64(key), "target", "LEASE", "result", "EQUAL", "lease", i64(lease), "success",
+	    "request_put", "key", b64(key), "value", b64(value), "lease", i64(lease));
 }
 
 json_t *etcd_range_body(const char *key)
@@ -118,6 +145,31 @@ static int header_rev(const json_t *body, int64_t *rev)
 	return get_i64(h, "revision", rev);
 }
 
+/* The raw value: the identity, and the hand-over target after ETCD_HANDOVER_TAG (one that is
+ * empty or too long only sets handover_bad: the key stays readable). */
+static int split_value(const char *raw, size_t n, struct etcd_kv *out)
+{
+	if (memchr(raw, '\0', n))
+		return -EBADMSG;
+	const char *tag = memmem(raw, n, ETCD_HANDOVER_TAG, strlen(ETCD_HANDOVER_TAG));
+	size_t id_len = tag ? (size_t)(tag - raw) : n;
+	if (id_len >= sizeof(out->value))
+		return -EBADMSG;
+	memcpy(out->value, raw, id_len);
+	out->value[id_len] = '\0';
+	if (!tag)
+		return 0;
+	const char *to = tag + strlen(ETCD_HANDOVER_TAG);
+	size_t to_len = n - (size_t)(to - raw);
+	if (to_len == 0 || to_len >= sizeof(out->handover_to) || memchr(to, '\n', to_len)) {
+		out->handover_bad = true;
+		return 0;
+	}
+	memcpy(out->handover_to, to, to_len);
+	out->handover_to[to_len] = '\0';
+	return 0;
+}
+
 static int parse_kv(const json_t *kv, struct etcd_kv *out, char *why, size_t why_len,
 		    const char *what)
 {
@@ -134,12 +186,10 @@ static int parse_kv(const json_t *kv, struct etcd_kv *out, char *why, size_t why
 		if (!json_is_string(v) ||
 		    kc_base64_decode(json_string_value(v), json_string_length(v), &raw, &n) < 0)
 			return fail(why, why_len, what, "kv.value");
-		if (n >= sizeof(out->value) || memchr(raw, '\0', n)) {
-			free(raw);
-			return fail(why, why_len, what, "kv.value (too long or binary)");
-		}
-		memcpy(out->value, raw, n + 1);
+		int r = split_value((const char *)raw, n, out);
 		free(raw);
+		if (r < 0)
+			return fail(why, why_len, what, "kv.value (too long or binary)");
 	}
 	out->present = true;
 	return 0;

@@ -7,6 +7,10 @@
  *
  * The key's value is the holder's identity; the empty value is the release marker a holder
  * writes just before revoking its lease ("released, nobody holds"; identities are never empty).
+ * Planned hand-over (vipd handover) appends ETCD_HANDOVER_TAG and a target (an identity, or "*"
+ * for anyone) to the value: after the holder's identity it is a request to that holder (put by
+ * `vipd handover`, kept on the holder's etcd lease); after the empty release marker it names
+ * the next holder, which alone campaigns at once.
  *
  * Owns: gateway JSON. Must not touch: I/O, clocks, decisions.
  */
@@ -20,9 +24,13 @@
 
 #include "lease_record.h"
 
+#define ETCD_HANDOVER_TAG "\nhandover-to="
+
 struct etcd_kv {
 	bool present;
-	char value[LEASE_HOLDER_MAX]; /* the holder's identity ("": the release marker) */
+	char value[LEASE_HOLDER_MAX];	    /* the holder's identity ("": the release marker) */
+	char handover_to[LEASE_HOLDER_MAX]; /* the value's hand-over target ("": none) */
+	bool handover_bad; /* the value carries a malformed hand-over part (ignored) */
 	int64_t create_rev, mod_rev, lease;
 };
 
@@ -48,8 +56,16 @@ json_t *etcd_grant_body(int64_t ttl_s);
 json_t *etcd_lease_id_body(int64_t id); /* keep-alive, revoke and time-to-live */
 json_t *etcd_campaign_body(const char *key, const char *identity, int64_t lease);
 /* Release: if the key is bound to `lease` (ours), put the release marker (kept on the lease, so
- * the revoke that follows deletes it). */
-json_t *etcd_release_body(const char *key, int64_t lease);
+ * the revoke that follows deletes it), naming the next holder `to` (NULL, "" or "*": anyone). */
+json_t *etcd_release_body(const char *key, int64_t lease, const char *to);
+/* Hand-over request: if the key is still at `mod_rev`, put `value` (etcd_value_encode) on the
+ * key's own `lease`, so the key still goes with its holder's lease. */
+json_t *etcd_handover_body(const char *key, int64_t mod_rev, int64_t lease, const char *value);
+/* Its withdrawal: if the key still holds `expect` on `lease`, put `value` back. */
+json_t *etcd_withdraw_body(const char *key, const char *expect, int64_t lease, const char *value);
+/* The value `identity` (or "" for the release marker) with the target `to` (NULL or "": none):
+ * 0, or -ENAMETOOLONG when it does not fit `len`. */
+int etcd_value_encode(const char *identity, const char *to, char *out, size_t len);
 json_t *etcd_range_body(const char *key);
 /* Watch from `start_rev`, each event with the key as it was before it (prev_kv). */
 json_t *etcd_watch_body(const char *key, int64_t start_rev);

@@ -496,25 +496,70 @@ int bootstrap_storage_addon(const struct provider *pv, const struct profile_node
 	return err;
 }
 
+/* `vipd handover --from LEAVING` run from outside the nodes (a program run inside a node sees
+ * that node's /proc, not its own PID namespace's), through via: its apiserver and admin.conf
+ * for the Lease, its etcd member and kubeadm's etcd client certificate for the etcd backend. */
+static int vip_handover_argv(const struct provider *pv, const struct profile_node *via,
+			     const struct profile_node *leaving, char *files, size_t files_len,
+			     char *url, size_t url_len, char **argv)
+{
+	char dir[PATH_MAX];
+	provider_node_dir(pv, via, dir, sizeof(dir));
+	bool etcd = !strcmp(pv->p->vip_election, "etcd");
+	size_t part = files_len / 4;
+	int err = 0;
+	if (etcd) {
+		snprintf(url, url_len, "https://%s:2379", via->ip);
+		err = fs_path(files, part, "%s/etc/kubernetes/pki/etcd/ca.crt", dir);
+		err = err ? err
+			  : fs_path(files + part, part,
+				    "%s/etc/kubernetes/pki/etcd/healthcheck-client.crt", dir);
+		err = err ? err
+			  : fs_path(files + 2 * part, part,
+				    "%s/etc/kubernetes/pki/etcd/healthcheck-client.key", dir);
+	} else {
+		snprintf(url, url_len, "https://%s:%u", via->ip, pv->p->apiserver_port);
+		err = fs_path(files, part, "%s/etc/kubernetes/admin.conf", dir);
+	}
+	if (err)
+		return err;
+	size_t n = 0;
+	argv[n++] = (char *)pv->vipd;
+	argv[n++] = "handover";
+	argv[n++] = "--from";
+	argv[n++] = (char *)leaving->name;
+	argv[n++] = "--timeout";
+	argv[n++] = "15s";
+	if (etcd) {
+		argv[n++] = "--etcd-endpoints";
+		argv[n++] = url;
+		argv[n++] = "--etcd-cacert";
+		argv[n++] = files;
+		argv[n++] = "--etcd-cert";
+		argv[n++] = files + part;
+		argv[n++] = "--etcd-key";
+		argv[n++] = files + 2 * part;
+	} else {
+		argv[n++] = "--kubeconfig";
+		argv[n++] = files;
+		argv[n++] = "--server";
+		argv[n++] = url;
+	}
+	argv[n] = NULL;
+	return 0;
+}
+
 int bootstrap_vip_handover(const struct provider *pv, const struct profile_node *via,
 			   const struct profile_node *leaving, char *moved_to, size_t len)
 {
 	moved_to[0] = '\0';
-	/* The etcd backend has no hand-over (vipd logs and ignores the request). */
-	if (strcmp(pv->p->vip_provider, "vipd") || strcmp(pv->p->vip_election, "lease") ||
-	    !pv->vipd)
-		return 0;
-	/* From outside the nodes, through via's apiserver with via's admin.conf: a program run
-	 * inside a node sees that node's /proc, not its own PID namespace's. */
-	char server[64], out[1024], dir[PATH_MAX], kubeconfig[PATH_MAX];
-	snprintf(server, sizeof(server), "https://%s:%u", via->ip, pv->p->apiserver_port);
-	provider_node_dir(pv, via, dir, sizeof(dir));
-	int err = fs_path(kubeconfig, sizeof(kubeconfig), "%s/etc/kubernetes/admin.conf", dir);
+	if (strcmp(pv->p->vip_provider, "vipd") || !pv->vipd)
+		return 0; /* kube-vip has no hand-over */
+	char files[4 * PATH_MAX], url[96], out[1024];
+	char *argv[16];
+	int err = vip_handover_argv(pv, via, leaving, files, sizeof(files), url, sizeof(url), argv);
 	if (err)
 		return err;
-	char *argv[] = {(char *)pv->vipd, "handover", "--from",	  (char *)leaving->name,
-			"--kubeconfig",	  kubeconfig, "--server", server,
-			"--timeout",	  "15s",      NULL};
 	err = provider_exec_capture(pv, NULL, argv, out, sizeof(out), 20000);
 	if (err) {
 		log_warn(pv->log, "vipd handover failed; the VIP moves after a lease timeout",

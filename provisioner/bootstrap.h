@@ -38,13 +38,14 @@ int bootstrap_etcd_remove(const struct provider *pv, const struct profile_node *
 /* The etcd members `via` reports: "name started|unstarted learner|voter" lines into out. */
 int bootstrap_etcd_members(const struct provider *pv, const struct profile_node *via, char *out,
 			   size_t len);
-/* `kubectl delete node name` through `via`. */
-/* Before `leaving` stops: if its vipd holds the VIP's Lease, `vipd handover --from` it (run
- * here, through via's apiserver and admin.conf) so the VIP moves at once, not after a timeout.
- * Sets moved_to (the new holder) when it moved, "" when leaving did not hold it. kube-vip as the
- * provider, or vipd's etcd election: nothing (neither hands over). Returns 0 or -EIO. */
+/* Before `leaving` stops: if its vipd holds the VIP's lock, `vipd handover --from` it (run
+ * here, through via's apiserver and admin.conf, or via's etcd member with vipd's etcd election)
+ * so the VIP moves at once, not after a timeout. Sets moved_to (the new holder) when it moved,
+ * "" when leaving did not hold it. kube-vip as the provider: nothing (it cannot hand over).
+ * Returns 0 or -EIO. */
 int bootstrap_vip_handover(const struct provider *pv, const struct profile_node *via,
 			   const struct profile_node *leaving, char *moved_to, size_t len);
+/* `kubectl delete node name` through `via`. */
 int bootstrap_delete_node(const struct provider *pv, const struct profile_node *via,
 			  const char *name);
 /* Writes the VIP daemon's static pod into n's manifests directory (vipd or kube-vip, as the

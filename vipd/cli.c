@@ -9,6 +9,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "kc_config.h"
 
 int cli_fail(const char *fmt, ...)
 {
@@ -19,6 +22,27 @@ int cli_fail(const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	return 2;
+}
+
+static int load_pem_file(const char *opt, const char *path, struct kc_blob *out)
+{
+	if (!path)
+		return 0;
+	int r = kc_read_file(path, out);
+	if (r < 0)
+		return cli_fail("%s \"%s\": %s", opt, path, strerror(-r));
+	return 0;
+}
+
+int cli_etcd_tls(const char *cacert, const char *cert, const char *key, struct kc_config *kcfg)
+{
+	if ((cert == NULL) != (key == NULL))
+		return cli_fail("--etcd-cert and --etcd-key go together");
+	if (load_pem_file("--etcd-cacert", cacert, &kcfg->ca) ||
+	    load_pem_file("--etcd-cert", cert, &kcfg->cert) ||
+	    load_pem_file("--etcd-key", key, &kcfg->key))
+		return 2;
+	return 0;
 }
 
 int cli_parse_uint(const char *name, const char *text, uint64_t min, uint64_t max, uint64_t *out)

@@ -30,6 +30,11 @@ int cli_parse_uint(const char *name, const char *text, uint64_t min, uint64_t ma
 /* Parses `--address` into a VIP; no prefix means /32 or /128. */
 int cli_parse_vip(const char *text, struct inet_prefix *vip);
 
+struct kc_config;
+/* The etcd client's TLS files (each optional; --etcd-cert and --etcd-key go together) into
+ * `kcfg`: 0, or 2 after a one-line error naming the option and the file. */
+int cli_etcd_tls(const char *cacert, const char *cert, const char *key, struct kc_config *kcfg);
+
 /* Opens a route socket and looks the interface up; prints the error. */
 int cli_open_link(const char *ifname, struct nl_sock *sock, struct nl_link *link);
 

@@ -263,16 +263,6 @@ static size_t split_commas(char *s, char **out, size_t max)
 	return n;
 }
 
-static int load_pem_file(const char *opt, const char *path, struct kc_blob *out)
-{
-	if (!path)
-		return 0;
-	int r = kc_read_file(path, out);
-	if (r < 0)
-		return cli_fail("%s \"%s\": %s", opt, path, strerror(-r)), r;
-	return 0;
-}
-
 /* etcd: the endpoints (the client starts on the first) and the TLS files. */
 static int build_etcd_client_config(const struct elect_opts *o, struct elect_ctx *c)
 {
@@ -282,11 +272,7 @@ static int build_etcd_client_config(const struct elect_opts *o, struct elect_ctx
 	c->neps = c->ep_copy ? split_commas(c->ep_copy, c->eps, MAX_ENDPOINTS) : 0;
 	if (!c->neps)
 		return cli_fail("--etcd-endpoints \"%s\": no endpoint", o->endpoints);
-	if ((o->cert == NULL) != (o->key == NULL))
-		return cli_fail("--etcd-cert and --etcd-key go together");
-	if (load_pem_file("--etcd-cacert", o->cacert, &c->kcfg.ca) < 0 ||
-	    load_pem_file("--etcd-cert", o->cert, &c->kcfg.cert) < 0 ||
-	    load_pem_file("--etcd-key", o->key, &c->kcfg.key) < 0)
+	if (cli_etcd_tls(o->cacert, o->cert, o->key, &c->kcfg))
 		return 2;
 	c->kcfg.server = strdup(c->eps[0]);
 	c->kcfg.source = strdup("--etcd-endpoints");

@@ -1,13 +1,15 @@
 /*
  * cmd_handover.c — `vipd handover`: asks the holder of the lease to hand it (and with it the VIP)
- * to another node before maintenance, with no lease timeout. The request is an annotation on
- * the Lease addressed to the current holder (lease_record.h); the holder's vipd drops the VIP
- * and writes the Lease naming the next holder, which takes it at once. This command only asks
- * and then watches the holder change.
+ * to another node before maintenance, with no lease timeout. On the Lease backend the request is
+ * an annotation on the Lease addressed to the current holder (lease_record.h); the holder's vipd
+ * drops the VIP and writes the Lease naming the next holder, which takes it at once. On the etcd
+ * backend (--etcd-endpoints) the request goes into the holder's own key (etcd_gw.h); the holder
+ * drops the VIP and releases the key naming the next holder. This command only asks and then
+ * watches the holder change.
  *
- * Four steps: parse the options, read the holder, annotate the Lease (conditional on the
- * resourceVersion just read, so the request names the holder of that instant), poll until the
- * holder changes. On timeout the request is withdrawn so it cannot fire later.
+ * Four steps: parse the options, read the holder, write the request (conditional on the
+ * version just read, so it names the holder of that instant), poll until the holder changes.
+ * On timeout the request is withdrawn so it cannot fire later.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +20,7 @@
 
 #include "cli.h"
 #include "clock.h"
+#include "etcd_gw.h"
 #include "kc_client.h"
 #include "kc_config.h"
 #include "kc_sync.h"
@@ -27,26 +30,43 @@
 static const char handover_usage[] =
     "usage: vipd handover [--to NODE] [--from NODE] [--kubeconfig FILE] [--context NAME]\n"
     "                     [--server ADDR] [--lease NS/NAME] [--timeout D]\n"
+    "       vipd handover --etcd-endpoints URL[,URL...] [--etcd-cacert F --etcd-cert F\n"
+    "                     --etcd-key F] [--to NODE] [--from NODE] [--lease NS/NAME] ...\n"
     "Asks the vipd holding the lease to hand it, and the VIP, to NODE (default: whichever\n"
     "other candidate takes it first), then waits until the holder has changed. --from NODE:\n"
     "only if NODE holds it (before maintenance of NODE: nothing to do when it does not).\n"
-    "Defaults: --kubeconfig $KUBECONFIG or /etc/kubernetes/admin.conf, --lease\n"
-    "kube-system/plndr-cp-lock, --timeout 30s. Exit: 0 handed over (or NODE holds it\n"
+    "With --etcd-endpoints the lock is vipd's etcd key \"NS-NAME\" (the first endpoint\n"
+    "that answers is used). Defaults: --kubeconfig $KUBECONFIG or /etc/kubernetes/admin.conf,\n"
+    "--lease kube-system/plndr-cp-lock, --timeout 30s. Exit: 0 handed over (or NODE holds it\n"
     "already), 1 not handed over (kube-vip holds it: it ignores requests), 2 usage.\n";
 
 #define POLL_MS 10
 
+#define MAX_ENDPOINTS 8
+
 struct handover_opts {
 	const char *to, *from, *kubeconfig, *context, *server, *lease;
+	const char *endpoints, *cacert, *cert, *key; /* etcd */
 	int64_t timeout_ms;
 };
 
 struct handover_ctx {
 	struct handover_opts o;
-	struct le_config lock; /* namespace and name */
-	char path[LE_NAMESPACE_MAX + LE_NAME_MAX + 64];
+	struct le_config lock;				/* namespace and name */
+	char path[LE_NAMESPACE_MAX + LE_NAME_MAX + 64]; /* the Lease's */
+	char key[LE_NAMESPACE_MAX + LE_NAME_MAX + 2];	/* etcd's */
+	bool etcd;
+	char *ep_copy, *eps[MAX_ENDPOINTS];
+	size_t n_eps, cur;
 	struct kc_config kcfg;
 	struct kc_client *kc;
+};
+
+/* The lock as read: its holder, and what a write conditional on this version needs. */
+struct lock_view {
+	char holder[LEASE_HOLDER_MAX]; /* "" = not held */
+	char rv[LEASE_RV_MAX];	       /* Lease: resourceVersion */
+	int64_t mod_rev, lease;	       /* etcd: the key's mod_revision and etcd lease */
 };
 
 static int parse_opts(int argc, char **argv, struct handover_opts *o)
@@ -58,6 +78,10 @@ static int parse_opts(int argc, char **argv, struct handover_opts *o)
 					     {"server", required_argument, NULL, 's'},
 					     {"lease", required_argument, NULL, 'l'},
 					     {"timeout", required_argument, NULL, 'T'},
+					     {"etcd-endpoints", required_argument, NULL, 'e'},
+					     {"etcd-cacert", required_argument, NULL, 'A'},
+					     {"etcd-cert", required_argument, NULL, 'C'},
+					     {"etcd-key", required_argument, NULL, 'K'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	const char *env = getenv("KUBECONFIG");
@@ -86,6 +110,18 @@ static int parse_opts(int argc, char **argv, struct handover_opts *o)
 		case 'l':
 			o->lease = optarg;
 			break;
+		case 'e':
+			o->endpoints = optarg;
+			break;
+		case 'A':
+			o->cacert = optarg;
+			break;
+		case 'C':
+			o->cert = optarg;
+			break;
+		case 'K':
+			o->key = optarg;
+			break;
 		case 'T':
 			if (le_duration_parse(optarg, &o->timeout_ms) < 0 || o->timeout_ms <= 0)
 				return cli_fail("--timeout \"%s\": expected a duration such as 30, "
@@ -112,26 +148,59 @@ static int parse_opts(int argc, char **argv, struct handover_opts *o)
 	return 0;
 }
 
+static int open_kube_client(struct handover_ctx *hc, char *why, size_t why_len)
+{
+	snprintf(hc->path, sizeof(hc->path), "/apis/coordination.k8s.io/v1/namespaces/%s/leases/%s",
+		 hc->lock.ns, hc->lock.name);
+	if (kc_config_from_kubeconfig(hc->o.kubeconfig, hc->o.context, &hc->kcfg, why, why_len) <
+		0 ||
+	    (hc->o.server && kc_config_override_server(&hc->kcfg, hc->o.server, why, why_len) < 0))
+		return cli_fail("%s", why), -EINVAL;
+	return 0;
+}
+
+static int open_etcd_client(struct handover_ctx *hc)
+{
+	snprintf(hc->key, sizeof(hc->key), "%s-%s", hc->lock.ns, hc->lock.name);
+	hc->ep_copy = strdup(hc->o.endpoints);
+	for (char *tok = hc->ep_copy ? strtok(hc->ep_copy, ",") : NULL;
+	     tok && hc->n_eps < MAX_ENDPOINTS; tok = strtok(NULL, ","))
+		hc->eps[hc->n_eps++] = tok;
+	if (!hc->n_eps)
+		return cli_fail("--etcd-endpoints \"%s\": no endpoint", hc->o.endpoints), -EINVAL;
+	for (size_t i = 0; i < hc->n_eps; i++)
+		if (strncmp(hc->eps[i], "https://", 8) && strncmp(hc->eps[i], "http://", 7))
+			return cli_fail("--etcd-endpoints \"%s\": must start with https:// or "
+					"http://",
+					hc->eps[i]),
+			       -EINVAL;
+	if (cli_etcd_tls(hc->o.cacert, hc->o.cert, hc->o.key, &hc->kcfg))
+		return -EINVAL;
+	hc->kcfg.server = strdup(hc->eps[0]);
+	hc->kcfg.source = strdup("--etcd-endpoints");
+	return hc->kcfg.server && hc->kcfg.source ? 0 : -ENOMEM;
+}
+
 static int open_client(struct handover_ctx *hc)
 {
 	char why[512];
 	if (le_lock_parse(hc->o.lease, "kube-system", &hc->lock, why, sizeof(why)) < 0)
 		return cli_fail("--lease: %s", why), -EINVAL;
-	snprintf(hc->path, sizeof(hc->path), "/apis/coordination.k8s.io/v1/namespaces/%s/leases/%s",
-		 hc->lock.ns, hc->lock.name);
-	if (kc_config_from_kubeconfig(hc->o.kubeconfig, hc->o.context, &hc->kcfg, why,
-				      sizeof(why)) < 0 ||
-	    (hc->o.server &&
-	     kc_config_override_server(&hc->kcfg, hc->o.server, why, sizeof(why)) < 0))
-		return cli_fail("%s", why), -EINVAL;
-	struct kc_client_opts co = {.cfg = &hc->kcfg, .user_agent = "vipd-handover"};
+	hc->etcd = hc->o.endpoints != NULL;
+	int r = hc->etcd ? open_etcd_client(hc) : open_kube_client(hc, why, sizeof(why));
+	if (r < 0)
+		return r;
+	struct kc_client_opts co = {
+	    .cfg = &hc->kcfg, .user_agent = "vipd-handover", .plain_http_json = hc->etcd};
 	if (kc_client_new(&co, &hc->kc, why, sizeof(why)) < 0)
 		return cli_fail("%s", why), -EINVAL;
 	return 0;
 }
 
+/* ---- the Lease ---- */
+
 /* GET the Lease: its holder and resourceVersion. */
-static int read_holder(struct handover_ctx *hc, char *holder, char *rv)
+static int lease_read(struct handover_ctx *hc, struct lock_view *v)
 {
 	struct kc_request req = {.method = "GET", .path = hc->path, .timeout_ms = 5000};
 	struct kc_sync_result res;
@@ -142,11 +211,11 @@ static int read_holder(struct handover_ctx *hc, char *holder, char *rv)
 			kc_error_str(&res.err, why, sizeof(why)));
 		return -EIO;
 	}
-	int r = lease_decode(res.body, &rec, rv, why, sizeof(why));
+	int r = lease_decode(res.body, &rec, v->rv, why, sizeof(why));
 	if (r < 0)
 		fprintf(stderr, "vipd: lease %s/%s: %s\n", hc->lock.ns, hc->lock.name, why);
 	else
-		snprintf(holder, LEASE_HOLDER_MAX, "%s", rec.holder);
+		snprintf(v->holder, sizeof(v->holder), "%s", rec.holder);
 	json_decref(res.body);
 	return r;
 }
@@ -177,26 +246,127 @@ static int annotate(struct handover_ctx *hc, const char *text, const char *rv)
 	return r < 0 ? -EAGAIN : 0;
 }
 
-/* Reads the holder and asks it; a 409 (the holder renewed in between) reads again. Sets from.
- * Returns 1 when `to` already holds the lease, 2 when it is not held by --from. */
-static int ask(struct handover_ctx *hc, char *from)
+/* ---- etcd ---- */
+
+/* POSTs `body` (consumed) to the gateway; after a transport failure the next endpoint is tried.
+ * On success res->body is the reply (the caller frees it). */
+static int etcd_call(struct handover_ctx *hc, const char *path, json_t *body,
+		     struct kc_sync_result *res)
 {
-	char rv[LEASE_RV_MAX], text[2 * LEASE_HOLDER_MAX + 16];
+	if (!body)
+		return -ENOMEM;
+	int r = -EIO;
+	for (size_t tries = 0; tries < hc->n_eps; tries++) {
+		struct kc_request req = {
+		    .method = "POST", .path = path, .body = body, .timeout_ms = 5000};
+		if ((r = kc_call_wait(hc->kc, &req, res)) == 0 || res->err.kind == KC_ERR_STATUS)
+			break;
+		json_decref(res->body);
+		res->body = NULL;
+		hc->cur = (hc->cur + 1) % hc->n_eps;
+		kc_client_set_server(hc->kc, hc->eps[hc->cur]);
+	}
+	json_decref(body);
+	if (r < 0) {
+		char why[320];
+		fprintf(stderr, "vipd: etcd key %s at %s: %s\n", hc->key, hc->eps[hc->cur],
+			kc_error_str(&res->err, why, sizeof(why)));
+		json_decref(res->body);
+		res->body = NULL;
+	}
+	return r;
+}
+
+static int etcd_read(struct handover_ctx *hc, struct lock_view *v)
+{
+	struct kc_sync_result res;
+	if (etcd_call(hc, "/v3/kv/range", etcd_range_body(hc->key), &res) < 0)
+		return -EIO;
+	struct etcd_kv kv;
+	int64_t rev;
+	char why[320];
+	int r = etcd_range_parse(res.body, &rev, &kv, why, sizeof(why));
+	json_decref(res.body);
+	if (r < 0) {
+		fprintf(stderr, "vipd: etcd key %s: %s\n", hc->key, why);
+		return r;
+	}
+	snprintf(v->holder, sizeof(v->holder), "%s", kv.present ? kv.value : "");
+	v->mod_rev = kv.mod_rev;
+	v->lease = kv.lease;
+	return 0;
+}
+
+/* A conditional put (etcd_handover_body / etcd_withdraw_body, consumed): 0, -EAGAIN when its
+ * compare failed (the key changed meanwhile), -EIO. */
+static int etcd_txn(struct handover_ctx *hc, json_t *body)
+{
+	struct kc_sync_result res;
+	if (etcd_call(hc, "/v3/kv/txn", body, &res) < 0)
+		return -EIO;
+	bool done;
+	int64_t rev;
+	struct etcd_kv kv;
+	char why[320];
+	int r = etcd_txn_parse(res.body, &done, &rev, &kv, why, sizeof(why));
+	json_decref(res.body);
+	if (r < 0) {
+		fprintf(stderr, "vipd: etcd key %s: %s\n", hc->key, why);
+		return -EIO;
+	}
+	return done ? 0 : -EAGAIN;
+}
+
+/* ---- either lock ---- */
+
+static int read_holder(struct handover_ctx *hc, struct lock_view *v)
+{
+	return hc->etcd ? etcd_read(hc, v) : lease_read(hc, v);
+}
+
+/* Asks v->holder to hand over to `to`, conditional on the version read: -EAGAIN when it
+ * changed meanwhile. */
+static int request(struct handover_ctx *hc, const struct lock_view *v, const char *to)
+{
+	char text[2 * LEASE_HOLDER_MAX + 16];
+	if (!hc->etcd) {
+		snprintf(text, sizeof(text), "from=%s,to=%s", v->holder, to);
+		return annotate(hc, text, v->rv);
+	}
+	if (etcd_value_encode(v->holder, to, text, sizeof(text)) < 0)
+		return -ENAMETOOLONG;
+	return etcd_txn(hc, etcd_handover_body(hc->key, v->mod_rev, v->lease, text));
+}
+
+/* Takes back a request that was not acted on. */
+static void withdraw(struct handover_ctx *hc, const struct lock_view *v, const char *to)
+{
+	char text[2 * LEASE_HOLDER_MAX + 16];
+	if (!hc->etcd)
+		annotate(hc, NULL, NULL);
+	else if (etcd_value_encode(v->holder, to, text, sizeof(text)) == 0)
+		etcd_txn(hc, etcd_withdraw_body(hc->key, text, v->lease, v->holder));
+}
+
+/* Reads the holder and asks it; a conflict (the holder renewed in between) reads again. Fills
+ * v with the lock as asked. Returns 1 when `to` already holds the lease, 2 when it is not held
+ * by --from. */
+static int ask(struct handover_ctx *hc, struct lock_view *v)
+{
+	const char *to = hc->o.to ? hc->o.to : LEASE_HANDOVER_ANY;
 	for (int attempt = 0; attempt < 10; attempt++) {
-		if (read_holder(hc, from, rv) < 0)
+		if (read_holder(hc, v) < 0)
 			return -EIO;
-		if (!from[0]) {
+		if (!v->holder[0]) {
 			fprintf(stderr, "vipd: nobody holds lease %s/%s\n", hc->lock.ns,
 				hc->lock.name);
 			return -ENOENT;
 		}
-		if (hc->o.to && !strcmp(hc->o.to, from))
+		if (hc->o.to && !strcmp(hc->o.to, v->holder))
 			return 1;
-		if (hc->o.from && strcmp(hc->o.from, from))
+		if (hc->o.from && strcmp(hc->o.from, v->holder))
 			return 2;
-		snprintf(text, sizeof(text), "from=%s,to=%s", from,
-			 hc->o.to ? hc->o.to : LEASE_HANDOVER_ANY);
-		int r = annotate(hc, text, rv);
+		int r = request(hc, v, to);
 		if (r != -EAGAIN)
 			return r;
 	}
@@ -208,11 +378,12 @@ static int ask(struct handover_ctx *hc, char *from)
 /* Polls until someone other than `from` holds the lease. */
 static int wait_moved(struct handover_ctx *hc, const char *from, int64_t t0, char *now_holder)
 {
-	char rv[LEASE_RV_MAX];
+	struct lock_view v;
 	while (clock_boot_ms() - t0 < hc->o.timeout_ms) {
-		if (read_holder(hc, now_holder, rv) == 0 && now_holder[0] &&
-		    strcmp(now_holder, from))
+		if (read_holder(hc, &v) == 0 && v.holder[0] && strcmp(v.holder, from)) {
+			snprintf(now_holder, LEASE_HOLDER_MAX, "%s", v.holder);
 			return 0;
+		}
 		struct timespec ts = {0, POLL_MS * 1000000L};
 		nanosleep(&ts, NULL);
 	}
@@ -221,33 +392,34 @@ static int wait_moved(struct handover_ctx *hc, const char *from, int64_t t0, cha
 
 static int run(struct handover_ctx *hc)
 {
-	char from[LEASE_HOLDER_MAX], holder[LEASE_HOLDER_MAX] = "";
+	struct lock_view v;
+	char holder[LEASE_HOLDER_MAX] = "";
 	int64_t t0 = clock_boot_ms();
-	int r = ask(hc, from);
+	int r = ask(hc, &v);
 	if (r == 1) {
 		printf("level=info msg=\"already holds the lease\" lease=%s/%s holder=%s\n",
-		       hc->lock.ns, hc->lock.name, from);
+		       hc->lock.ns, hc->lock.name, v.holder);
 		return 0;
 	}
 	if (r == 2) {
 		printf("level=info msg=\"not the holder; nothing to hand over\" lease=%s/%s "
 		       "holder=%s from=%s\n",
-		       hc->lock.ns, hc->lock.name, from, hc->o.from);
+		       hc->lock.ns, hc->lock.name, v.holder, hc->o.from);
 		return 0;
 	}
 	if (r < 0)
 		return 1;
-	if (wait_moved(hc, from, t0, holder) < 0) {
-		annotate(hc, NULL, NULL);
+	if (wait_moved(hc, v.holder, t0, holder) < 0) {
+		withdraw(hc, &v, hc->o.to ? hc->o.to : LEASE_HANDOVER_ANY);
 		fprintf(
 		    stderr,
 		    "vipd: %s still holds lease %s/%s after %lld ms (kube-vip ignores hand-over "
 		    "requests; is vipd running there?); request withdrawn\n",
-		    from, hc->lock.ns, hc->lock.name, (long long)hc->o.timeout_ms);
+		    v.holder, hc->lock.ns, hc->lock.name, (long long)hc->o.timeout_ms);
 		return 1;
 	}
 	printf("level=info msg=\"handed over\" lease=%s/%s from=%s to=%s ms=%lld\n", hc->lock.ns,
-	       hc->lock.name, from, holder, (long long)(clock_boot_ms() - t0));
+	       hc->lock.name, v.holder, holder, (long long)(clock_boot_ms() - t0));
 	if (hc->o.to && strcmp(holder, hc->o.to)) {
 		fprintf(stderr, "vipd: %s took the lease, not %s\n", holder, hc->o.to);
 		return 1;
@@ -259,14 +431,10 @@ int cmd_handover(int argc, char **argv)
 {
 	struct handover_ctx hc = {0};
 	int r = parse_opts(argc, argv, &hc.o);
-	if (r)
-		return r > 0 ? 0 : 2;
-	if (open_client(&hc) < 0) {
-		kc_config_free(&hc.kcfg);
-		return 2;
-	}
-	int rc = run(&hc);
-	kc_client_free(hc.kc);
+	int rc = r ? (r > 0 ? 0 : 2) : open_client(&hc) < 0 ? 2 : run(&hc);
+	if (hc.kc)
+		kc_client_free(hc.kc);
 	kc_config_free(&hc.kcfg);
+	free(hc.ep_copy);
 	return rc;
 }

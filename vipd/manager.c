@@ -140,9 +140,10 @@ static void after_release(struct loop *l, void *arg)
 	}
 	manager_duties(mg);
 	if (mg->out & MGR_OUT_HANDOVER) {
-		/* Named holder: its record keeps every other candidate waiting, so we may rejoin
-		 * at once. "*": give the others, whose watches see the release within milliseconds,
-		 * a head start (a node handed the lease right back must not wait a retryPeriod). */
+		/* Named holder on the Lease: its record keeps every other candidate waiting, so we
+		 * may rejoin at once. "*" (or etcd, whose key is gone after any release): give the
+		 * others, whose watches see the release within milliseconds, a head start (a node
+		 * handed the lease right back must not wait a retryPeriod). */
 		int64_t delay = mg->handover_any ? mg->cfg.election.t.retry_ms : 0;
 		loop_timer_arm_in(l, &mg->handover_timer,
 				  delay < HANDOVER_ANY_REJOIN_MS ? delay : HANDOVER_ANY_REJOIN_MS,

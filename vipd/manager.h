@@ -92,8 +92,8 @@ struct manager {
 	struct loop_timer rejoin_timer;
 	struct loop_timer collision_timer;
 	struct loop_timer handover_timer;
-	bool handover_any;	      /* the hand-over was to "*": rejoin one retryPeriod late */
-	struct loop_timer link_timer; /* vip_loseleadership */
+	bool handover_any; /* to "*", or on etcd: rejoin a retryPeriod (at most 250 ms) late */
+	struct loop_timer link_timer;	     /* vip_loseleadership */
 	struct loop_timer admin_probe_timer; /* super-admin fallback: is admin.conf accepted? */
 	struct kc_call *admin_probe;
 

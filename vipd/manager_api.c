@@ -83,7 +83,7 @@ static void cb_collision(void *arg)
 
 /* A hand-over asked of us while we lead (vipd handover): drop the VIP first (stopped_leading
  * → duties), then the release names the next holder; we rejoin as a candidate afterwards
- * (manager.c). The etcd backend has no hand-over: the request is logged and ignored. */
+ * (manager.c). */
 static void cb_handover(void *arg, const char *to)
 {
 	struct manager *mg = arg;
@@ -92,7 +92,9 @@ static void cb_handover(void *arg, const char *to)
 	log_info(&mg->lg, "handing the lease over on request", "lease=%s from=%s to=%s",
 		 mg->m.lease_name, mg->cfg.election.identity, to);
 	mg->out |= MGR_OUT_HANDOVER;
-	mg->handover_any = !strcmp(to, LEASE_HANDOVER_ANY);
+	/* A Lease released to a named holder keeps every other candidate waiting; etcd's key is
+	 * gone after any release, so there we always give the others a head start. */
+	mg->handover_any = !strcmp(to, LEASE_HANDOVER_ANY) || mg->cfg.backend == MGR_BACKEND_ETCD;
 	mg->el_releasing = true;
 	if (elector_handover(&mg->el, to) < 0) {
 		log_warn(&mg->lg, "this election backend cannot hand over; ignoring the request",

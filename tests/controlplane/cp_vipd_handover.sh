@@ -10,6 +10,10 @@
 # `handover` kind measures the real figure); `--to` the holder is a no-op; a request addressed to
 # a node that does not hold the Lease is ignored and dropped at the holder's next renewal; a
 # malformed request is ignored. Prints every hand-over's time without a holder.
+#
+# VIPD_BACKEND=etcd (ctest cp_vipd_handover_etcd): the same on vipd's etcd election, where the
+# request goes into the holder's etcd key (manifests/README.md); the Lease's annotations are not
+# involved, and the malformed request is written into the key with etcdctl.
 . "$(dirname "$0")/lib.sh"
 : "${VIPD:?VIPD is not set (run through ctest)}"
 : "${VIP_WATCH:?VIP_WATCH is not set (run through ctest)}"
@@ -39,13 +43,22 @@ test_cleanup() {
 	return 0
 }
 
-# handover ARGS… — `vipd handover` run in a follower, against that follower's own apiserver.
+ETCD_PKI=/etc/kubernetes/pki/etcd
+ETCD_TLS=(--cacert "$ETCD_PKI/ca.crt" --cert "$ETCD_PKI/healthcheck-client.crt" --key "$ETCD_PKI/healthcheck-client.key")
+# handover ARGS… — `vipd handover` run in a follower, against that follower's own apiserver (or
+# its etcd member).
 handover() {
 	local via
 	via=$(next_node "$LEADER")
+	if [ "$BACKEND" = etcd ]; then
+		on "$via" "$VIPD" handover --etcd-endpoints "https://$(addr_of "$via"):2379" \
+			"${ETCD_TLS[@]/#--/--etcd-}" --timeout 20s "$@"
+		return
+	fi
 	on "$via" "$VIPD" handover --kubeconfig /etc/kubernetes/admin.conf \
 		--server "https://$(addr_of "$via"):6443" --timeout 20s "$@"
 }
+etcdctl_on() { on "$1" etcdctl --endpoints https://127.0.0.1:2379 "${ETCD_TLS[@]}" "${@:2}"; }
 annotation() { kc "${N[0]}" get lease -n kube-system plndr-cp-lock -o "jsonpath={.metadata.annotations.vipd\.io/$1}"; }
 
 for n in "${N[@]}"; do start_vipd "$n"; done
@@ -67,21 +80,34 @@ expect_usage '--to "a b": not a node name' --to "a b"
 expect_usage '--timeout "soon"' --timeout soon
 expect_usage '/nonexistent.conf' --kubeconfig /nonexistent.conf
 expect_usage 'unexpected argument "extra"' extra
+expect_usage '--etcd-endpoints "ftp://x": must start with https:// or http://' --etcd-endpoints ftp://x
+expect_usage '--etcd-cert and --etcd-key go together' --etcd-endpoints https://127.0.0.1:1 --etcd-cert x
+expect_usage '--etcd-cacert "/nonexistent.crt"' --etcd-endpoints https://127.0.0.1:1 --etcd-cacert /nonexistent.crt
 step "bad flags: one line naming the value, exit 2"
 
 # --- requests that must change nothing --------------------------------------------------------
 out=$(handover --to "$LEADER") || fail "vipd handover --to the holder exited $?: $out"
 grep -q 'msg="already holds the lease"' <<<"$out" || fail "handover --to the holder: $out"
 F=$(next_node "$LEADER")
-kc "$F" annotate --overwrite lease -n kube-system plndr-cp-lock "vipd.io/handover=from=$F,to=*" >/dev/null
-retry 10 eval '[ -z "$(annotation handover)" ]' ||
-	fail "a request addressed to $F (not the holder) was not dropped: \"$(annotation handover)\""
-kc "$F" annotate --overwrite lease -n kube-system plndr-cp-lock "vipd.io/handover=from=$LEADER,to=a b" >/dev/null
-retry 10 eval '[ -z "$(annotation handover)" ]' || true
-[ "$(vip_holders)" = "$LEADER" ] || fail "requests not for the holder moved the VIP: [$(vip_holders | xargs)]"
-retry 10 grep -q 'msg="ignoring a malformed hand-over request"' "$WORK/vipd-$LEADER.log" ||
-	fail "$LEADER did not report the malformed request"
-step "--to the holder: no-op; a request addressed to $F and a malformed one: ignored, VIP stays on $LEADER"
+if [ "$BACKEND" = etcd ]; then
+	# The holder's own key, kept on its etcd lease, with an empty hand-over target.
+	etcdctl_on "$F" put --ignore-lease kube-system-plndr-cp-lock "$(printf '%s\nhandover-to=' "$LEADER")" >/dev/null ||
+		fail "etcdctl put of a malformed request failed"
+	retry 10 grep -q 'msg="ignoring a malformed hand-over request"' "$WORK/vipd-$LEADER.log" ||
+		fail "$LEADER did not report the malformed request"
+	[ "$(vip_holders)" = "$LEADER" ] || fail "a malformed request moved the VIP: [$(vip_holders | xargs)]"
+	step "--to the holder: no-op; a malformed request in the key: ignored, VIP stays on $LEADER"
+else
+	kc "$F" annotate --overwrite lease -n kube-system plndr-cp-lock "vipd.io/handover=from=$F,to=*" >/dev/null
+	retry 10 eval '[ -z "$(annotation handover)" ]' ||
+		fail "a request addressed to $F (not the holder) was not dropped: \"$(annotation handover)\""
+	kc "$F" annotate --overwrite lease -n kube-system plndr-cp-lock "vipd.io/handover=from=$LEADER,to=a b" >/dev/null
+	retry 10 eval '[ -z "$(annotation handover)" ]' || true
+	[ "$(vip_holders)" = "$LEADER" ] || fail "requests not for the holder moved the VIP: [$(vip_holders | xargs)]"
+	retry 10 grep -q 'msg="ignoring a malformed hand-over request"' "$WORK/vipd-$LEADER.log" ||
+		fail "$LEADER did not report the malformed request"
+	step "--to the holder: no-op; a request addressed to $F and a malformed one: ignored, VIP stays on $LEADER"
+fi
 
 # --- the hand-overs ---------------------------------------------------------------------------
 start_prober "$WORK/probe.log"
@@ -93,7 +119,7 @@ for i in $(seq "$HANDOVERS"); do
 	out=$(handover --to "$want") || fail "hand-over $i ($OLD → $want) exited $?: $out"
 	wait_for_holder "$OLD"
 	[ "$want" = '*' ] || [ "$LEADER" = "$want" ] || fail "hand-over $i: asked for $want, $LEADER holds the VIP"
-	[ "$(annotation handed-over)" = "from=$OLD,to=$want" ] ||
+	[ "$BACKEND" = etcd ] || [ "$(annotation handed-over)" = "from=$OLD,to=$want" ] ||
 		fail "hand-over $i: the Lease says handed-over=\"$(annotation handed-over)\""
 	step "hand-over $i: $OLD → $LEADER (asked: $want): ${out##*msg=}"
 done
@@ -115,7 +141,7 @@ gaps=$(awk '/^holders / { split($2, a, "="); t = a[2]; e = ($3 == "count=0")
 step "vip_watch: $summary; per hand-over without a holder (ms): $gaps"
 grep -q ' overlap_samples=0 ' <<<"$summary" ||
 	fail "the VIP was on two nodes at once: $(grep 'count=[2-9]' "$WORK/watch.log" | head -5)"
-echo "RESULT: vipd handover x$HANDOVERS: no instant with two holders; without a holder (ms): $gaps; client's longest gap ${worst}s"
+echo "RESULT: vipd handover ($BACKEND) x$HANDOVERS: no instant with two holders; without a holder (ms): $gaps; client's longest gap ${worst}s"
 
 stop_all_vipd_cleanly
 rc=0

@@ -232,6 +232,31 @@ Test(etcd_decide, a_release_is_taken_at_once)
 	cr_assert_eq(at, seen);
 }
 
+Test(etcd_decide, a_hand_over_is_taken_at_once_by_the_one_named_only)
+{
+	struct etcd_kv kv = {.present = true, .lease = 42};
+	snprintf(kv.handover_to, sizeof(kv.handover_to), "me"); /* the marker: value "" */
+	struct etcd_gone_in in = {.last = &kv,
+				  .identity = "me",
+				  .answer = ETCD_LEASE_UNASKED,
+				  .seen = 101 * S,
+				  .lease_ns = LEASE,
+				  .retry_ns = RETRY};
+	struct etcd_gone_out o = etcd_gone_decide(&in);
+	cr_assert_eq(o.why, ETCD_GONE_HANDED_TO_US);
+	cr_assert_eq(o.campaign_at, in.seen);
+	cr_assert_not(o.ask);
+	in.identity = "cp-3";
+	o = etcd_gone_decide(&in);
+	cr_assert_eq(o.why, ETCD_GONE_HANDED_OVER);
+	cr_assert_eq(o.campaign_at, in.seen + LEASE,
+		     "the others give the named one a leaseDuration");
+	cr_assert_not(o.ask);
+	/* A request still in a holder's key when its lease went is not a release. */
+	snprintf(kv.value, sizeof(kv.value), "cp-1");
+	cr_assert(etcd_gone_decide(&in).ask, "the holder's lease must be asked about as before");
+}
+
 Test(etcd_decide, when_etcd_cannot_say_the_follower_waits)
 {
 	int64_t seen, at = vanish_campaigns_at(V_REVOKE, 10300 * MS, true, true, &seen);

@@ -126,7 +126,7 @@ Test(etcd_gw, watch_lines)
 
 Test(etcd_gw, release_marks_the_key_only_while_bound_to_our_lease)
 {
-	json_t *b = etcd_release_body("kube-system-plndr-cp-lock", 42);
+	json_t *b = etcd_release_body("kube-system-plndr-cp-lock", 42, NULL);
 	char *s = json_dumps(b, JSON_SORT_KEYS | JSON_COMPACT);
 	cr_assert_str_eq(s, "{\"compare\":[{\"key\":\"" KEY_B64 "\",\"lease\":\"42\","
 			    "\"result\":\"EQUAL\",\"target\":\"LEASE\"}],"
@@ -217,4 +217,89 @@ Test(etcd_gw, watch_delete_with_prev_kv_and_the_release_marker)
 	cr_assert_eq(
 	    etcd_watch_parse(bad, strlen(bad), "kube-system-plndr-cp-lock", &m, why, sizeof(why)),
 	    -EBADMSG);
+}
+
+/* "\nhandover-to=cp-2" in base64. */
+#define TO_CP2_B64 "CmhhbmRvdmVyLXRvPWNwLTI="
+
+Test(etcd_gw, the_release_names_the_next_holder_for_a_hand_over)
+{
+	const char *key = "kube-system-plndr-cp-lock";
+	json_t *b = etcd_release_body(key, 42, "*");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(
+		json_object_get(json_array_get(json_object_get(b, "success"), 0), "request_put"),
+		"value")),
+	    "", "to anyone: the plain release marker");
+	json_decref(b);
+	b = etcd_release_body(key, 42, "cp-2");
+	char *s = json_dumps(b, JSON_SORT_KEYS | JSON_COMPACT);
+	cr_assert_str_eq(s, "{\"compare\":[{\"key\":\"" KEY_B64 "\",\"lease\":\"42\","
+			    "\"result\":\"EQUAL\",\"target\":\"LEASE\"}],"
+			    "\"success\":[{\"request_put\":{\"key\":\"" KEY_B64
+			    "\",\"lease\":\"42\",\"value\":\"" TO_CP2_B64 "\"}}]}");
+	free(s);
+	json_decref(b);
+}
+
+Test(etcd_gw, a_hand_over_request_keeps_the_key_on_its_holders_lease)
+{
+	char v[64];
+	cr_assert_eq(etcd_value_encode("cp-1", "cp-2", v, sizeof(v)), 0);
+	cr_assert_str_eq(v, "cp-1\nhandover-to=cp-2");
+	cr_assert_eq(etcd_value_encode("cp-1", NULL, v, sizeof(v)), 0);
+	cr_assert_str_eq(v, "cp-1");
+	cr_assert_eq(etcd_value_encode("cp-1", "a-very-long-node-name-indeed-yes", v, 20),
+		     -ENAMETOOLONG);
+	json_t *b = etcd_handover_body("kube-system-plndr-cp-lock", 17, 42, "cp-1\nhandover-to=*");
+	char *s = json_dumps(b, JSON_SORT_KEYS | JSON_COMPACT);
+	cr_assert_not_null(strstr(s, "\"compare\":[{\"key\":\"" KEY_B64
+				     "\",\"mod_revision\":\"17\",\"result\":\"EQUAL\","
+				     "\"target\":\"MOD\"}]"),
+			   "%s", s);
+	cr_assert_not_null(strstr(s, "\"lease\":\"42\""), "%s", s);
+	free(s);
+	json_decref(b);
+	b = etcd_withdraw_body("kube-system-plndr-cp-lock", "cp-1\nhandover-to=*", 42, "cp-1");
+	s = json_dumps(b, JSON_SORT_KEYS | JSON_COMPACT);
+	cr_assert_not_null(strstr(s, "\"target\":\"VALUE\""), "%s", s);
+	cr_assert_not_null(strstr(s, "\"target\":\"LEASE\""), "%s", s);
+	cr_assert_not_null(strstr(s, "\"value\":\"" CP1_B64 "\"}}]"), "%s", s);
+	free(s);
+	json_decref(b);
+}
+
+/* A range reply whose value is `b64`. */
+static void range_value(const char *b64, struct etcd_kv *kv)
+{
+	char text[512], why[128];
+	int64_t rev;
+	snprintf(text, sizeof(text),
+		 "{\"header\":{\"revision\":\"9\"},\"kvs\":[{\"key\":\"" KEY_B64
+		 "\",\"create_revision\":\"3\",\"mod_revision\":\"9\",\"version\":\"2\","
+		 "\"value\":\"%s\",\"lease\":\"42\"}],\"count\":\"1\"}",
+		 b64);
+	json_t *j = parse(text);
+	cr_assert_eq(etcd_range_parse(j, &rev, kv, why, sizeof(why)), 0, "%s", why);
+	json_decref(j);
+}
+
+Test(etcd_gw, values_with_a_hand_over_part)
+{
+	struct etcd_kv kv;
+	range_value("Y3AtMQpoYW5kb3Zlci10bz1jcC0y", &kv); /* "cp-1\nhandover-to=cp-2" */
+	cr_assert(kv.present && !etcd_kv_released(&kv));
+	cr_assert_str_eq(kv.value, "cp-1", "the holder is still cp-1");
+	cr_assert_str_eq(kv.handover_to, "cp-2");
+	cr_assert_not(kv.handover_bad);
+	range_value(TO_CP2_B64, &kv); /* the release marker naming cp-2 */
+	cr_assert(etcd_kv_released(&kv));
+	cr_assert_str_eq(kv.handover_to, "cp-2");
+	range_value("Y3AtMQpoYW5kb3Zlci10bz0=", &kv); /* "cp-1\nhandover-to=": no target */
+	cr_assert_str_eq(kv.value, "cp-1", "a bad request leaves the key readable");
+	cr_assert(kv.handover_bad);
+	cr_assert_str_eq(kv.handover_to, "");
+	range_value(CP1_B64, &kv);
+	cr_assert_str_eq(kv.value, "cp-1");
+	cr_assert(!kv.handover_to[0] && !kv.handover_bad);
 }
