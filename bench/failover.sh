@@ -10,8 +10,9 @@
 # the timings overridden), then RUNS times each (default 10):
 #   hard      kill -9 of the leader's daemon;
 #   graceful  SIGTERM of the leader's daemon;
-#   handover  (vipd only) `vipd handover` asked from another node; kube-vip has none, its
-#             graceful restart is the reference;
+#   handover  (vipd and vipd-etcd only) `vipd handover` asked from another node (through its
+#             apiserver, or its etcd member); kube-vip has none, its graceful restart is the
+#             reference;
 # and after each run the daemon is restarted and the bench waits for a stable single holder
 # (one VIP holder = the Lease holder, every daemon naming it as leader, the client answered by it).
 #
@@ -109,6 +110,7 @@ mapfile -t N < <(nodes)
 next_node() {
 	local i
 	for i in "${!N[@]}"; do [ "${N[$i]}" = "$1" ] && echo "${N[$(((i + 1) % ${#N[@]}))]}"; done
+	return 0
 }
 lt() { [ "$(echo "$1 < $2" | bc)" = 1 ]; }
 iso_epoch() { date -d "$1" +%s.%N; }
@@ -319,9 +321,16 @@ run_once() { # KIND RUN
 	case $kind in
 	hard) stop_daemon "$old" KILL ;;
 	graceful) stop_daemon "$old" TERM ;;
-	handover) # asked from the next node, through its own apiserver; the daemons keep running
-		on "$(next_node "$old")" "$VIPD" handover --kubeconfig /etc/kubernetes/admin.conf \
-			--server "https://$(addr_of "$(next_node "$old")"):6443" >>"$WORK/handover.log" 2>&1 ||
+	handover) # asked from the next node, through its own apiserver (or etcd member); the
+		# daemons keep running
+		local via lock
+		via=$(next_node "$old")
+		lock=(--kubeconfig /etc/kubernetes/admin.conf --server "https://$(addr_of "$via"):6443")
+		[ "$SYS" = vipd-etcd ] && lock=(--etcd-endpoints "https://$(addr_of "$via"):2379"
+			--etcd-cacert /etc/kubernetes/pki/etcd/ca.crt
+			--etcd-cert /etc/kubernetes/pki/etcd/healthcheck-client.crt
+			--etcd-key /etc/kubernetes/pki/etcd/healthcheck-client.key)
+		on "$via" "$VIPD" handover "${lock[@]}" >>"$WORK/handover.log" 2>&1 ||
 			fail "$SYS $BLOCK: vipd handover failed: $(tail -n 2 "$WORK/handover.log")" ;;
 	esac
 	retry $((2 * LEASE_S + 30)) eval '[ -n "$(first_answer "$f" "$sig_at" "$old_ser")" ]' ||
@@ -355,7 +364,7 @@ echo "system,timings,role,node,window_s,rss_kib,pss_kib,private_kib,cpu_s,api_re
 procs_of() { echo "$1"; pgrep -P "$1" || true; }
 cpu_ticks() { # utime + stime
 	local p
-	for p in $(procs_of "$1"); do sed 's/.*) //' "/proc/$p/stat"; done | awk '{ s += $12 + $13 } END { print s + 0 }'
+	for p in $(procs_of "$1"); do sed 's/.*) //' "/proc/$p/stat" 2>/dev/null; done | awk '{ s += $12 + $13 } END { print s + 0 }'
 }
 smaps() {
 	local p
@@ -421,7 +430,7 @@ for SYS in "${SYS_LIST[@]}"; do
 		fi
 		for kind in "${KIND_LIST[@]}"; do
 			# kube-vip has no planned hand-over: its graceful restart is the reference.
-			[ "$kind" = handover ] && [ "$SYS" != vipd ] && continue
+			[ "$kind" = handover ] && [ "${SYS%-etcd}" != vipd ] && continue
 			for i in $(seq "$RUNS"); do run_once "$kind" "$i"; done
 		done
 		for n in "${N[@]}"; do [ "$n" = "$LEADER" ] || stop_daemon "$n" TERM; done
@@ -497,7 +506,7 @@ for BLOCK in "${TIMING_SETS[@]}"; do
 	c=$(col no_holder_ms)
 	args=()
 	for sy in "${SYS_LIST[@]}"; do
-		if [ "$sy" = vipd ]; then args+=(vipd "$c" handover); else args+=("$sy" "$c" graceful); fi
+		if [ "${sy%-etcd}" = vipd ]; then args+=("$sy" "$c" handover); else args+=("$sy" "$c" graceful); fi
 	done
 	row "$BLOCK" "no VIP holder (ms): vipd handover vs the others' SIGTERM" "${args[@]}"
 	c=$(col outage_s)

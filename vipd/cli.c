@@ -34,15 +34,52 @@ static int load_pem_file(const char *opt, const char *path, struct kc_blob *out)
 	return 0;
 }
 
-int cli_etcd_tls(const char *cacert, const char *cert, const char *key, struct kc_config *kcfg)
+bool cli_etcd_option(int c, const char *arg, struct cli_etcd *e)
 {
-	if ((cert == NULL) != (key == NULL))
+	const char **slot = c == 'e'   ? &e->endpoints
+			    : c == 'A' ? &e->cacert
+			    : c == 'C' ? &e->cert
+			    : c == 'K' ? &e->key
+				       : NULL;
+	if (slot)
+		*slot = arg;
+	return slot != NULL;
+}
+
+int cli_etcd_client(struct cli_etcd *e, struct kc_config *kcfg)
+{
+	if (!e->endpoints)
+		return cli_fail("--etcd-endpoints is required");
+	e->ep_copy = strdup(e->endpoints);
+	for (char *tok = e->ep_copy ? strtok(e->ep_copy, ",") : NULL;
+	     tok && e->n_eps < CLI_ETCD_MAX_ENDPOINTS; tok = strtok(NULL, ","))
+		if (*tok)
+			e->eps[e->n_eps++] = tok;
+	if (!e->n_eps)
+		return cli_fail("--etcd-endpoints \"%s\": no endpoint", e->endpoints);
+	for (size_t i = 0; i < e->n_eps; i++)
+		if (strncmp(e->eps[i], "https://", 8) && strncmp(e->eps[i], "http://", 7))
+			return cli_fail(
+			    "--etcd-endpoints \"%s\": must start with https:// or http://",
+			    e->eps[i]);
+	if ((e->cert == NULL) != (e->key == NULL))
 		return cli_fail("--etcd-cert and --etcd-key go together");
-	if (load_pem_file("--etcd-cacert", cacert, &kcfg->ca) ||
-	    load_pem_file("--etcd-cert", cert, &kcfg->cert) ||
-	    load_pem_file("--etcd-key", key, &kcfg->key))
+	if (load_pem_file("--etcd-cacert", e->cacert, &kcfg->ca) ||
+	    load_pem_file("--etcd-cert", e->cert, &kcfg->cert) ||
+	    load_pem_file("--etcd-key", e->key, &kcfg->key))
 		return 2;
+	kcfg->server = strdup(e->eps[0]);
+	kcfg->source = strdup("--etcd-endpoints");
+	if (!kcfg->server || !kcfg->source)
+		return cli_fail("out of memory");
 	return 0;
+}
+
+void cli_etcd_free(struct cli_etcd *e)
+{
+	free(e->ep_copy);
+	e->ep_copy = NULL;
+	e->n_eps = 0;
 }
 
 int cli_parse_uint(const char *name, const char *text, uint64_t min, uint64_t max, uint64_t *out)

@@ -30,10 +30,31 @@ int cli_parse_uint(const char *name, const char *text, uint64_t min, uint64_t ma
 /* Parses `--address` into a VIP; no prefix means /32 or /128. */
 int cli_parse_vip(const char *text, struct inet_prefix *vip);
 
+/* The etcd client options of `vipd elect` and `vipd handover`: CLI_ETCD_OPTIONS go into their
+ * getopt_long tables, cli_etcd_option() takes them, cli_etcd_client() makes the client's
+ * configuration. */
+#define CLI_ETCD_MAX_ENDPOINTS 16
+/* clang-format off */
+#define CLI_ETCD_OPTIONS                                                                           \
+	{"etcd-endpoints", required_argument, NULL, 'e'},                                          \
+	{"etcd-cacert", required_argument, NULL, 'A'},                                             \
+	{"etcd-cert", required_argument, NULL, 'C'},                                               \
+	{"etcd-key", required_argument, NULL, 'K'}
+/* clang-format on */
+struct cli_etcd {
+	const char *endpoints, *cacert, *cert, *key;
+	char *ep_copy; /* endpoints, split in place into eps */
+	char *eps[CLI_ETCD_MAX_ENDPOINTS];
+	size_t n_eps;
+};
 struct kc_config;
-/* The etcd client's TLS files (each optional; --etcd-cert and --etcd-key go together) into
- * `kcfg`: 0, or 2 after a one-line error naming the option and the file. */
-int cli_etcd_tls(const char *cacert, const char *cert, const char *key, struct kc_config *kcfg);
+/* getopt_long's `c`: true (and optarg kept) when it is one of CLI_ETCD_OPTIONS. */
+bool cli_etcd_option(int c, const char *arg, struct cli_etcd *e);
+/* Splits the endpoints (each https:// or http://), loads the TLS files (each optional;
+ * --etcd-cert and --etcd-key go together) into `kcfg` and points it at the first endpoint:
+ * 0, or 2 after a one-line error naming the option and the value. */
+int cli_etcd_client(struct cli_etcd *e, struct kc_config *kcfg);
+void cli_etcd_free(struct cli_etcd *e);
 
 /* Opens a route socket and looks the interface up; prints the error. */
 int cli_open_link(const char *ifname, struct nl_sock *sock, struct nl_link *link);

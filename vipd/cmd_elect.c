@@ -38,12 +38,10 @@ static const char elect_usage[] =
     "--heartbeat D prints \"leading\" every D while the elector says we lead as of now (what\n"
     "vipd asks before every announcement): tests use it to see who acts as leader when.\n";
 
-#define MAX_ENDPOINTS 16
-
 /* What the command line says. */
 struct elect_opts {
-	const char *kubeconfig, *context, *server, *lease, *identity, *backend, *endpoints;
-	const char *cacert, *cert, *key;
+	const char *kubeconfig, *context, *server, *lease, *identity, *backend;
+	struct cli_etcd etcd_opts;
 	bool in_cluster, no_watch, etcd;
 	struct le_timing t;
 	int64_t run_for_ms, heartbeat_ms; /* 0: run until a signal; no heartbeat */
@@ -55,9 +53,7 @@ struct elect_ctx {
 	struct logger lg;
 	struct le_config cfg;
 	struct kc_config kcfg;
-	char *ep_copy; /* the --etcd-endpoints text, split in place into eps */
-	char *eps[MAX_ENDPOINTS];
-	size_t neps;
+	struct cli_etcd etcd; /* the etcd options, endpoints split */
 	struct loop *loop;
 	struct kc_loop kcl;
 	struct kc_client *kc;
@@ -135,10 +131,7 @@ static int parse_options(int argc, char **argv, struct elect_opts *o)
 	    {"heartbeat", required_argument, NULL, 'H'},
 	    {"log-level", required_argument, NULL, 'L'},
 	    {"backend", required_argument, NULL, 'b'},
-	    {"etcd-endpoints", required_argument, NULL, 'e'},
-	    {"etcd-cacert", required_argument, NULL, 'A'},
-	    {"etcd-cert", required_argument, NULL, 'C'},
-	    {"etcd-key", required_argument, NULL, 'K'},
+	    CLI_ETCD_OPTIONS,
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -146,6 +139,8 @@ static int parse_options(int argc, char **argv, struct elect_opts *o)
 	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_etcd_option(opt, optarg, &o->etcd_opts))
+			continue;
 		switch (opt) {
 		case 'k':
 			o->kubeconfig = optarg;
@@ -199,18 +194,6 @@ static int parse_options(int argc, char **argv, struct elect_opts *o)
 		case 'b':
 			o->backend = optarg;
 			break;
-		case 'e':
-			o->endpoints = optarg;
-			break;
-		case 'A':
-			o->cacert = optarg;
-			break;
-		case 'C':
-			o->cert = optarg;
-			break;
-		case 'K':
-			o->key = optarg;
-			break;
 		case 'h':
 			fputs(elect_usage, stdout);
 			return 0;
@@ -253,30 +236,13 @@ static int build_election_config(const struct elect_opts *o, struct le_config *c
 	return GO_ON;
 }
 
-/* Splits "a,b,c" in place. */
-static size_t split_commas(char *s, char **out, size_t max)
-{
-	size_t n = 0;
-	for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ","))
-		if (*tok)
-			out[n++] = tok;
-	return n;
-}
-
 /* etcd: the endpoints (the client starts on the first) and the TLS files. */
 static int build_etcd_client_config(const struct elect_opts *o, struct elect_ctx *c)
 {
-	if (!o->endpoints)
+	if (!o->etcd_opts.endpoints)
 		return cli_fail("--backend etcd needs --etcd-endpoints");
-	c->ep_copy = strdup(o->endpoints);
-	c->neps = c->ep_copy ? split_commas(c->ep_copy, c->eps, MAX_ENDPOINTS) : 0;
-	if (!c->neps)
-		return cli_fail("--etcd-endpoints \"%s\": no endpoint", o->endpoints);
-	if (cli_etcd_tls(o->cacert, o->cert, o->key, &c->kcfg))
-		return 2;
-	c->kcfg.server = strdup(c->eps[0]);
-	c->kcfg.source = strdup("--etcd-endpoints");
-	return GO_ON;
+	c->etcd = o->etcd_opts;
+	return cli_etcd_client(&c->etcd, &c->kcfg) ? 2 : GO_ON;
 }
 
 /* Kubernetes: a kubeconfig or the in-cluster service account, and --server. */
@@ -394,8 +360,8 @@ static int open_client(const struct elect_opts *o, struct elect_ctx *c)
 	if (o->etcd) {
 		struct etcd_elector_opts eo = {.cfg = &c->cfg,
 					       .kc = c->kc,
-					       .endpoints = (const char *const *)c->eps,
-					       .n_endpoints = c->neps,
+					       .endpoints = (const char *const *)c->etcd.eps,
+					       .n_endpoints = c->etcd.n_eps,
 					       .cb = cb};
 		r = etcd_elector_new(&eo, &c->el, why, sizeof(why));
 	} else {
@@ -451,7 +417,7 @@ static void close_all(struct elect_ctx *c)
 		kc_client_free(c->kc);
 	}
 	kc_config_free(&c->kcfg);
-	free(c->ep_copy);
+	cli_etcd_free(&c->etcd);
 	loop_free(c->loop);
 }
 

@@ -42,11 +42,9 @@ static const char handover_usage[] =
 
 #define POLL_MS 10
 
-#define MAX_ENDPOINTS 8
-
 struct handover_opts {
 	const char *to, *from, *kubeconfig, *context, *server, *lease;
-	const char *endpoints, *cacert, *cert, *key; /* etcd */
+	struct cli_etcd etcd; /* --etcd-*: the etcd backend */
 	int64_t timeout_ms;
 };
 
@@ -56,8 +54,8 @@ struct handover_ctx {
 	char path[LE_NAMESPACE_MAX + LE_NAME_MAX + 64]; /* the Lease's */
 	char key[LE_NAMESPACE_MAX + LE_NAME_MAX + 2];	/* etcd's */
 	bool etcd;
-	char *ep_copy, *eps[MAX_ENDPOINTS];
-	size_t n_eps, cur;
+	struct cli_etcd ec; /* the endpoints, split */
+	size_t cur;
 	struct kc_config kcfg;
 	struct kc_client *kc;
 };
@@ -78,10 +76,7 @@ static int parse_opts(int argc, char **argv, struct handover_opts *o)
 					     {"server", required_argument, NULL, 's'},
 					     {"lease", required_argument, NULL, 'l'},
 					     {"timeout", required_argument, NULL, 'T'},
-					     {"etcd-endpoints", required_argument, NULL, 'e'},
-					     {"etcd-cacert", required_argument, NULL, 'A'},
-					     {"etcd-cert", required_argument, NULL, 'C'},
-					     {"etcd-key", required_argument, NULL, 'K'},
+					     CLI_ETCD_OPTIONS,
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	const char *env = getenv("KUBECONFIG");
@@ -91,6 +86,8 @@ static int parse_opts(int argc, char **argv, struct handover_opts *o)
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_etcd_option(c, optarg, &o->etcd))
+			continue;
 		switch (c) {
 		case 't':
 			o->to = optarg;
@@ -109,18 +106,6 @@ static int parse_opts(int argc, char **argv, struct handover_opts *o)
 			break;
 		case 'l':
 			o->lease = optarg;
-			break;
-		case 'e':
-			o->endpoints = optarg;
-			break;
-		case 'A':
-			o->cacert = optarg;
-			break;
-		case 'C':
-			o->cert = optarg;
-			break;
-		case 'K':
-			o->key = optarg;
 			break;
 		case 'T':
 			if (le_duration_parse(optarg, &o->timeout_ms) < 0 || o->timeout_ms <= 0)
@@ -162,23 +147,8 @@ static int open_kube_client(struct handover_ctx *hc, char *why, size_t why_len)
 static int open_etcd_client(struct handover_ctx *hc)
 {
 	snprintf(hc->key, sizeof(hc->key), "%s-%s", hc->lock.ns, hc->lock.name);
-	hc->ep_copy = strdup(hc->o.endpoints);
-	for (char *tok = hc->ep_copy ? strtok(hc->ep_copy, ",") : NULL;
-	     tok && hc->n_eps < MAX_ENDPOINTS; tok = strtok(NULL, ","))
-		hc->eps[hc->n_eps++] = tok;
-	if (!hc->n_eps)
-		return cli_fail("--etcd-endpoints \"%s\": no endpoint", hc->o.endpoints), -EINVAL;
-	for (size_t i = 0; i < hc->n_eps; i++)
-		if (strncmp(hc->eps[i], "https://", 8) && strncmp(hc->eps[i], "http://", 7))
-			return cli_fail("--etcd-endpoints \"%s\": must start with https:// or "
-					"http://",
-					hc->eps[i]),
-			       -EINVAL;
-	if (cli_etcd_tls(hc->o.cacert, hc->o.cert, hc->o.key, &hc->kcfg))
-		return -EINVAL;
-	hc->kcfg.server = strdup(hc->eps[0]);
-	hc->kcfg.source = strdup("--etcd-endpoints");
-	return hc->kcfg.server && hc->kcfg.source ? 0 : -ENOMEM;
+	hc->ec = hc->o.etcd;
+	return cli_etcd_client(&hc->ec, &hc->kcfg) ? -EINVAL : 0;
 }
 
 static int open_client(struct handover_ctx *hc)
@@ -186,7 +156,7 @@ static int open_client(struct handover_ctx *hc)
 	char why[512];
 	if (le_lock_parse(hc->o.lease, "kube-system", &hc->lock, why, sizeof(why)) < 0)
 		return cli_fail("--lease: %s", why), -EINVAL;
-	hc->etcd = hc->o.endpoints != NULL;
+	hc->etcd = hc->o.etcd.endpoints != NULL;
 	int r = hc->etcd ? open_etcd_client(hc) : open_kube_client(hc, why, sizeof(why));
 	if (r < 0)
 		return r;
@@ -256,20 +226,20 @@ static int etcd_call(struct handover_ctx *hc, const char *path, json_t *body,
 	if (!body)
 		return -ENOMEM;
 	int r = -EIO;
-	for (size_t tries = 0; tries < hc->n_eps; tries++) {
+	for (size_t tries = 0; tries < hc->ec.n_eps; tries++) {
 		struct kc_request req = {
 		    .method = "POST", .path = path, .body = body, .timeout_ms = 5000};
 		if ((r = kc_call_wait(hc->kc, &req, res)) == 0 || res->err.kind == KC_ERR_STATUS)
 			break;
 		json_decref(res->body);
 		res->body = NULL;
-		hc->cur = (hc->cur + 1) % hc->n_eps;
-		kc_client_set_server(hc->kc, hc->eps[hc->cur]);
+		hc->cur = (hc->cur + 1) % hc->ec.n_eps;
+		kc_client_set_server(hc->kc, hc->ec.eps[hc->cur]);
 	}
 	json_decref(body);
 	if (r < 0) {
 		char why[320];
-		fprintf(stderr, "vipd: etcd key %s at %s: %s\n", hc->key, hc->eps[hc->cur],
+		fprintf(stderr, "vipd: etcd key %s at %s: %s\n", hc->key, hc->ec.eps[hc->cur],
 			kc_error_str(&res->err, why, sizeof(why)));
 		json_decref(res->body);
 		res->body = NULL;
@@ -435,6 +405,6 @@ int cmd_handover(int argc, char **argv)
 	if (hc.kc)
 		kc_client_free(hc.kc);
 	kc_config_free(&hc.kcfg);
-	free(hc.ep_copy);
+	cli_etcd_free(&hc.ec);
 	return rc;
 }
