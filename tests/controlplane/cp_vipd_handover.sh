@@ -6,10 +6,14 @@
 #
 # Checked: each hand-over ends with one VIP holder, the Lease holder, the named node when one was
 # named, and the client's neighbour entry pointing at it; no instant with two holders; no stretch
-# without an answer longer than 1 s (a bound a loaded ASan machine meets; bench-failover's
-# `handover` kind measures the real figure); `--to` the holder is a no-op; a request addressed to
+# without a holder longer than 1 s (bench-failover's `handover` kind measures the real figure,
+# tens of ms); the client never goes a leaseDuration (5 s) without an answer, which a hand-over
+# that fell back to a lease timeout would cost (a tighter bound on the client would time the
+# apiservers of a loaded ASan machine, not vipd); `--to` the holder is a no-op; a request addressed to
 # a node that does not hold the Lease is ignored and dropped at the holder's next renewal; a
-# malformed request is ignored. Prints every hand-over's time without a holder.
+# malformed request is ignored. Prints every hand-over's time without a holder. The health gate
+# is off: an apiserver slow to answer its /readyz on a loaded machine must not move the VIP
+# between two hand-overs (cp_vipd tests the gate).
 #
 # VIPD_BACKEND=etcd (ctest cp_vipd_handover_etcd): the same on vipd's etcd election, where the
 # request goes into the holder's etcd key (manifests/README.md); the Lease's annotations are not
@@ -61,7 +65,7 @@ handover() {
 etcdctl_on() { on "$1" etcdctl --endpoints https://127.0.0.1:2379 "${ETCD_TLS[@]}" "${@:2}"; }
 annotation() { kc "${N[0]}" get lease -n kube-system plndr-cp-lock -o "jsonpath={.metadata.annotations.vipd\.io/$1}"; }
 
-for n in "${N[@]}"; do start_vipd "$n"; done
+for n in "${N[@]}"; do start_vipd "$n" vipd_health_gate=false; done
 wait_for_holder
 ns_args=()
 for n in "${N[@]}"; do ns_args+=("$n=/proc/$(holder_pid "$n")/ns/net"); done
@@ -128,7 +132,8 @@ stop_prober
 worst=$(outage "$WORK/probe.log" "$P_T0" "$P_T1")
 answers=$(awk -v a="$P_T0" -v b="$P_T1" '$1 >= a && $1 <= b && $3 == 200' "$WORK/probe.log" | wc -l)
 step "prober: $answers answers in $(printf %.1f "$(echo "$P_T1 - $P_T0" | bc)") s; longest stretch without one: ${worst}s"
-[ "$(echo "$worst < 1" | bc)" = 1 ] || fail "the client went ${worst}s without an answer during the hand-overs"
+[ "$(echo "$worst < $LEASE_S" | bc)" = 1 ] ||
+	fail "the client went ${worst}s without an answer during the hand-overs (a lease timeout)"
 
 # --- the oracle -------------------------------------------------------------------------------
 kill "$WATCH_PID"
@@ -141,6 +146,9 @@ gaps=$(awk '/^holders / { split($2, a, "="); t = a[2]; e = ($3 == "count=0")
 step "vip_watch: $summary; per hand-over without a holder (ms): $gaps"
 grep -q ' overlap_samples=0 ' <<<"$summary" ||
 	fail "the VIP was on two nodes at once: $(grep 'count=[2-9]' "$WORK/watch.log" | head -5)"
+longest=$(sed -n 's/.* longest_gap_ms=\([0-9.]*\).*/\1/p' <<<"$summary")
+[ -n "$longest" ] && [ "$(echo "$longest < 1000" | bc)" = 1 ] ||
+	fail "a hand-over left the VIP without a holder for ${longest:-?} ms"
 echo "RESULT: vipd handover ($BACKEND) x$HANDOVERS: no instant with two holders; without a holder (ms): $gaps; client's longest gap ${worst}s"
 
 stop_all_vipd_cleanly

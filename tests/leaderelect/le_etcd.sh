@@ -2,7 +2,8 @@
 # etcd backend against the fixture's real etcd cluster (3 members; each elector talks to its
 # own node's member through the v3 JSON gateway with client certificates): one leader at every
 # instant; kill -9 → new leader within leaseDuration + retryPeriod; graceful stop (lease
-# revoked) → new leader within 100 ms; SIGSTOP past the TTL → the stopped leader steps down on
+# revoked) → new leader at once, by the release marker (within 1 s: a lost marker would cost the
+# 5 s leaseDuration; bench-election has the real figure, tens of ms); SIGSTOP past the TTL → the stopped leader steps down on
 # SIGCONT and never acts after the takeover; `etcdctl del` of the key while its holder lives →
 # the holder stops at once and no follower takes the key before leaseDuration; quorum lost (two members killed) → the leader steps
 # down within renewDeadline (keep-alives count only when a quorum read confirms them), and
@@ -43,7 +44,8 @@ stop_elector "$leader" TERM
 new=$(wait_leader 5 "$leader") || fail "no new leader after SIGTERM of $leader"
 t_graceful=$(echo "$(last_field "$new" "started leading" at) - $t0" | bc)
 step "SIGTERM $leader (lease revoked) → $new leads after ${t_graceful}s"
-[ "$(echo "$t_graceful <= 0.1" | bc)" = 1 ] || fail "graceful handover took ${t_graceful}s (> 100 ms)"
+[ "$(echo "$t_graceful < 1" | bc)" = 1 ] ||
+	fail "graceful handover took ${t_graceful}s: not the release marker's at-once takeover"
 start_etcd_elector "$leader" "${ENODE[$leader]}"
 leader=$new
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Lease election against the real control plane (3 nodes; each elector talks to its own
 # node's apiserver): exactly one leader at every instant; kill -9 → new leader within
-# leaseDuration + retryPeriod; graceful stop → new leader within 100 ms; SIGSTOP past the
+# leaseDuration + retryPeriod; graceful stop → new leader at once, through the release and the
+# followers' watch (within 1 s: a missed release would cost the 5 s leaseDuration; bench-election
+# has the real figure, tens of ms); SIGSTOP past the
 # lease → the stopped leader learns it lost and never acts after the takeover; a third party
 # replacing the Lease is respected; the leader's apiserver killed → it steps down within
 # renewDeadline and a leader on another node takes over; an etcd compaction past a watch's
@@ -40,7 +42,7 @@ dt=$(echo "$(last_field "$new" "started leading" at) - $t0" | bc)
 released=$(last_field "$leader" released at)
 [ -n "$released" ] || fail "$leader did not report the release"
 step "SIGTERM $leader → released after $(echo "$released - $t0" | bc)s, $new leads after ${dt}s"
-[ "$(echo "$dt <= 0.1" | bc)" = 1 ] || fail "graceful handover took ${dt}s (> 100 ms)"
+[ "$(echo "$dt < 1" | bc)" = 1 ] || fail "graceful handover took ${dt}s: not the release's at-once takeover"
 t_graceful=$dt
 start_elector "$leader" "${ENODE[$leader]}"
 leader=$new
