@@ -92,17 +92,15 @@ struct etcd_gone_out etcd_gone_decide(const struct etcd_gone_in *in)
 	const struct etcd_kv *last = in->last;
 	if (!last->present || !strcmp(last->value, in->identity))
 		return out;
-	if (etcd_kv_released(last) && last->handover_to[0]) {
-		if (!strcmp(last->handover_to, in->identity))
+	if (etcd_kv_released(last)) {
+		if (!last->handover_to[0])
+			out.why = ETCD_GONE_RELEASED;
+		else if (!strcmp(last->handover_to, in->identity))
 			out.why = ETCD_GONE_HANDED_TO_US;
-		else {
-			out.why = ETCD_GONE_HANDED_OVER; /* the named one campaigns; others wait */
+		else { /* the named one campaigns; the others wait */
+			out.why = ETCD_GONE_HANDED_OVER;
 			out.campaign_at = in->seen + in->lease_ns;
 		}
-		return out;
-	}
-	if (etcd_kv_released(last)) {
-		out.why = ETCD_GONE_RELEASED;
 		return out;
 	}
 	if (!last->lease) {

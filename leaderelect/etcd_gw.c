@@ -54,23 +54,27 @@ int etcd_value_encode(const char *identity, const char *to, char *out, size_t le
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* A txn: if the key's `target` ("LEASE" or "MOD") field `field` equals `cmp`, put `value` on
+ * `lease`. */
+static json_t *put_if(const char *key, const char *target, const char *field, int64_t cmp,
+		      const char *value, int64_t lease)
+{
+	return json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:o, s:o}}]}", "compare", "key",
+			 b64(key), "target", target, "result", "EQUAL", field, i64(cmp), "success",
+			 "request_put", "key", b64(key), "value", b64(value), "lease", i64(lease));
+}
+
 json_t *etcd_release_body(const char *key, int64_t lease, const char *to)
 {
 	char value[2 * LEASE_HOLDER_MAX];
 	if (etcd_value_encode("", to && strcmp(to, "*") ? to : NULL, value, sizeof(value)) < 0)
 		return NULL;
-	return json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:o, s:o}}]}", "compare", "key",
-			 b64(key), "target", "LEASE", "result", "EQUAL", "lease", i64(lease),
-			 "success", "request_put", "key", b64(key), "value", b64(value), "lease",
-			 i64(lease));
+	return put_if(key, "LEASE", "lease", lease, value, lease);
 }
 
 json_t *etcd_handover_body(const char *key, int64_t mod_rev, int64_t lease, const char *value)
 {
-	return json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:o, s:o}}]}", "compare", "key",
-			 b64(key), "target", "MOD", "result", "EQUAL", "mod_revision", i64(mod_rev),
-			 "success", "request_put", "key", b64(key), "value", b64(value), "lease",
-			 i64(lease));
+	return put_if(key, "MOD", "mod_revision", mod_rev, value, lease);
 }
 
 json_t *etcd_withdraw_body(const char *key, const char *expect, int64_t lease, const char *value)

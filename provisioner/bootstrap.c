@@ -496,57 +496,52 @@ int bootstrap_storage_addon(const struct provider *pv, const struct profile_node
 	return err;
 }
 
+/* The command line of `vipd handover --from LEAVING`, and the strings it points into. */
+struct handover_cmd {
+	char url[96], ca_or_kubeconfig[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
+	char *argv[16];
+};
+
 /* `vipd handover --from LEAVING` run from outside the nodes (a program run inside a node sees
  * that node's /proc, not its own PID namespace's), through via: its apiserver and admin.conf
  * for the Lease, its etcd member and kubeadm's etcd client certificate for the etcd backend. */
-static int vip_handover_argv(const struct provider *pv, const struct profile_node *via,
-			     const struct profile_node *leaving, char *files, size_t files_len,
-			     char *url, size_t url_len, char **argv)
+static int handover_cmd_make(const struct provider *pv, const struct profile_node *via,
+			     const struct profile_node *leaving, struct handover_cmd *c)
 {
 	char dir[PATH_MAX];
 	provider_node_dir(pv, via, dir, sizeof(dir));
 	bool etcd = !strcmp(pv->p->vip_election, "etcd");
-	size_t part = files_len / 4;
-	int err = 0;
+	char **a = c->argv;
+	*a++ = (char *)pv->vipd;
+	*a++ = "handover";
+	*a++ = "--from";
+	*a++ = (char *)leaving->name;
+	*a++ = "--timeout";
+	*a++ = "15s";
+	int err;
 	if (etcd) {
-		snprintf(url, url_len, "https://%s:2379", via->ip);
-		err = fs_path(files, part, "%s/etc/kubernetes/pki/etcd/ca.crt", dir);
+		snprintf(c->url, sizeof(c->url), "https://%s:2379", via->ip);
+		err = fs_path(c->ca_or_kubeconfig, PATH_MAX, "%s/etc/kubernetes/pki/etcd/ca.crt",
+			      dir);
 		err = err ? err
-			  : fs_path(files + part, part,
+			  : fs_path(c->cert, PATH_MAX,
 				    "%s/etc/kubernetes/pki/etcd/healthcheck-client.crt", dir);
 		err = err ? err
-			  : fs_path(files + 2 * part, part,
+			  : fs_path(c->key, PATH_MAX,
 				    "%s/etc/kubernetes/pki/etcd/healthcheck-client.key", dir);
+		char *more[] = {"--etcd-endpoints", c->url,  "--etcd-cacert", c->ca_or_kubeconfig,
+				"--etcd-cert",	    c->cert, "--etcd-key",    c->key};
+		memcpy(a, more, sizeof(more));
+		a += sizeof(more) / sizeof(more[0]);
 	} else {
-		snprintf(url, url_len, "https://%s:%u", via->ip, pv->p->apiserver_port);
-		err = fs_path(files, part, "%s/etc/kubernetes/admin.conf", dir);
+		snprintf(c->url, sizeof(c->url), "https://%s:%u", via->ip, pv->p->apiserver_port);
+		err = fs_path(c->ca_or_kubeconfig, PATH_MAX, "%s/etc/kubernetes/admin.conf", dir);
+		char *more[] = {"--kubeconfig", c->ca_or_kubeconfig, "--server", c->url};
+		memcpy(a, more, sizeof(more));
+		a += sizeof(more) / sizeof(more[0]);
 	}
-	if (err)
-		return err;
-	size_t n = 0;
-	argv[n++] = (char *)pv->vipd;
-	argv[n++] = "handover";
-	argv[n++] = "--from";
-	argv[n++] = (char *)leaving->name;
-	argv[n++] = "--timeout";
-	argv[n++] = "15s";
-	if (etcd) {
-		argv[n++] = "--etcd-endpoints";
-		argv[n++] = url;
-		argv[n++] = "--etcd-cacert";
-		argv[n++] = files;
-		argv[n++] = "--etcd-cert";
-		argv[n++] = files + part;
-		argv[n++] = "--etcd-key";
-		argv[n++] = files + 2 * part;
-	} else {
-		argv[n++] = "--kubeconfig";
-		argv[n++] = files;
-		argv[n++] = "--server";
-		argv[n++] = url;
-	}
-	argv[n] = NULL;
-	return 0;
+	*a = NULL;
+	return err;
 }
 
 int bootstrap_vip_handover(const struct provider *pv, const struct profile_node *via,
@@ -555,12 +550,12 @@ int bootstrap_vip_handover(const struct provider *pv, const struct profile_node 
 	moved_to[0] = '\0';
 	if (strcmp(pv->p->vip_provider, "vipd") || !pv->vipd)
 		return 0; /* kube-vip has no hand-over */
-	char files[4 * PATH_MAX], url[96], out[1024];
-	char *argv[16];
-	int err = vip_handover_argv(pv, via, leaving, files, sizeof(files), url, sizeof(url), argv);
+	struct handover_cmd cmd;
+	char out[1024];
+	int err = handover_cmd_make(pv, via, leaving, &cmd);
 	if (err)
 		return err;
-	err = provider_exec_capture(pv, NULL, argv, out, sizeof(out), 20000);
+	err = provider_exec_capture(pv, NULL, cmd.argv, out, sizeof(out), 20000);
 	if (err) {
 		log_warn(pv->log, "vipd handover failed; the VIP moves after a lease timeout",
 			 "node=%s via=%s output=\"%.300s\"", leaving->name, via->name, out);
